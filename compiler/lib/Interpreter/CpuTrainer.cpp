@@ -1,0 +1,153 @@
+//===- CpuTrainer.cpp - MiniMind's training loop on the interpreter -------===//
+
+#include "mind/Interpreter/CpuTrainer.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using namespace mind;
+using ref::Tensor;
+
+int64_t ParamInfo::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<ParamInfo> CpuTrainer::parameters(func::FuncOp trainStep) {
+  std::vector<ParamInfo> out;
+  for (unsigned i = 0, e = trainStep.getNumArguments(); i < e; ++i)
+    if (auto name = trainStep.getArgAttrOfType<StringAttr>(i, "mind.param")) {
+      auto shape =
+          cast<RankedTensorType>(trainStep.getArgument(i).getType()).getShape();
+      out.push_back({name.str(), {shape.begin(), shape.end()}});
+    }
+  return out;
+}
+
+std::vector<std::vector<float>>
+mind::loadParameters(const runtime::SafetensorsFile &file,
+                     const std::vector<ParamInfo> &params,
+                     const std::string &prefix) {
+  std::vector<std::vector<float>> out;
+  for (const ParamInfo &p : params) {
+    const runtime::TensorView *t = file.find(prefix + p.name);
+    if (!t)
+      throw InterpreterError(file.path() + ": no tensor named '" + prefix +
+                             p.name + "'");
+    if (t->shape != p.shape) {
+      std::string got, want;
+      for (int64_t d : t->shape)
+        got += std::to_string(d) + " ";
+      for (int64_t d : p.shape)
+        want += std::to_string(d) + " ";
+      throw InterpreterError(file.path() + ": tensor '" + prefix + p.name +
+                             "' has shape [ " + got + "], the model needs [ " +
+                             want + "]");
+    }
+    out.push_back(file.toFloat32(prefix + p.name));
+  }
+  return out;
+}
+
+std::vector<std::vector<float>>
+mind::initParameters(const std::vector<ParamInfo> &params, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<float>> out;
+  for (const ParamInfo &p : params) {
+    std::vector<float> w(p.numel(), 1.0f);
+    if (p.shape.size() == 2) {
+      double bound = 1.0 / std::sqrt(static_cast<double>(p.shape[1]));
+      std::uniform_real_distribution<double> dist(-bound, bound);
+      for (float &x : w)
+        x = static_cast<float>(dist(rng));
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+CpuTrainer::CpuTrainer(func::FuncOp trainStep,
+                       std::vector<std::vector<float>> initial,
+                       CpuTrainerOptions options)
+    : func(trainStep), options(options), info(parameters(trainStep)),
+      master(std::move(initial)), adamw(options.adamw) {
+  if (master.size() != info.size())
+    throw InterpreterError("train step has " + std::to_string(info.size()) +
+                           " parameters, got " +
+                           std::to_string(master.size()) + " initial tensors");
+  for (auto [p, w] : llvm::zip(info, master))
+    if (static_cast<int64_t>(w.size()) != p.numel())
+      throw InterpreterError("initial value of '" + p.name + "' has " +
+                             std::to_string(w.size()) + " elements, expected " +
+                             std::to_string(p.numel()));
+  if (options.accumulationSteps < 1)
+    throw InterpreterError("accumulation_steps must be positive");
+  for (auto &w : master)
+    gradAccum.emplace_back(w.size(), 0.0f);
+}
+
+MicroStepResult CpuTrainer::microStep(int64_t step, const Tensor &ids,
+                                      const Tensor &targets,
+                                      const Tensor &mask) {
+  MicroStepResult r;
+  r.lr = runtime::minimindLr(step, options.totalMicroSteps,
+                             options.learningRate);
+
+  // Arguments in @train_step order: params, then the tagged inputs.
+  std::vector<Tensor> args;
+  size_t paramIndex = 0;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    if (func.getArgAttr(i, "mind.param")) {
+      const ParamInfo &p = info[paramIndex];
+      const std::vector<float> &w = master[paramIndex++];
+      args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
+      continue;
+    }
+    auto input = func.getArgAttrOfType<StringAttr>(i, "mind.input");
+    std::string name = input ? input.str() : "";
+    if (name == "ids")
+      args.push_back(ids);
+    else if (name == "targets")
+      args.push_back(targets);
+    else if (name == "mask")
+      args.push_back(mask);
+    else if (name == "grad_scale")
+      args.push_back(Tensor::fromData(
+          {}, {1.0 / static_cast<double>(options.accumulationSteps)}));
+    else
+      throw InterpreterError("train step argument #" + std::to_string(i) +
+                             " is neither a parameter nor a known input");
+  }
+
+  Interpreter interp(options.interpreter);
+  std::vector<Tensor> results = interp.run(func, args);
+  r.loss = results.at(0).data.at(0);
+  r.auxLoss = results.at(1).data.at(0);
+  for (size_t p = 0; p < info.size(); ++p) {
+    const Tensor &g = results.at(2 + p);
+    for (size_t j = 0; j < g.data.size(); ++j)
+      gradAccum[p][j] += static_cast<float>(g.data[j]);
+  }
+
+  if (++microInWindow == options.accumulationSteps) {
+    microInWindow = 0;
+    std::vector<std::vector<float> *> grads, params;
+    for (auto &g : gradAccum)
+      grads.push_back(&g);
+    for (auto &w : master)
+      params.push_back(&w);
+    r.optimizerStep = true;
+    r.gradNorm = runtime::clipGradNorm(grads, options.gradClip);
+    std::vector<const std::vector<float> *> constGrads(grads.begin(),
+                                                       grads.end());
+    adamw.step(params, constGrads, r.lr);
+    for (auto &g : gradAccum)
+      std::fill(g.begin(), g.end(), 0.0f);
+  }
+  return r;
+}

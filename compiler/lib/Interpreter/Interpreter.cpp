@@ -1,0 +1,257 @@
+//===- Interpreter.cpp - reference CPU executor of mind IR ----------------===//
+//
+// Dispatches each op to its reference kernel (RefKernels.h). Values are freed
+// after their last use so that whole training steps fit in little memory.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mind/Interpreter/Interpreter.h"
+
+#include "mind/Dialect/Mind/IR/MindOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mind;
+using ref::Tensor;
+
+ref::ElemKind mind::elemKindOf(Type type) {
+  Type elem = cast<RankedTensorType>(type).getElementType();
+  if (elem.isF64())
+    return ref::ElemKind::F64;
+  if (elem.isF32())
+    return ref::ElemKind::F32;
+  if (elem.isBF16())
+    return ref::ElemKind::BF16;
+  if (elem.isF16())
+    return ref::ElemKind::F16;
+  return ref::ElemKind::Int;
+}
+
+namespace {
+std::string describe(Operation *op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "'" << op->getName() << "' at " << op->getLoc();
+  return s;
+}
+
+std::vector<int64_t> shapeOf(Type t) {
+  auto shape = cast<RankedTensorType>(t).getShape();
+  return {shape.begin(), shape.end()};
+}
+
+/// Evaluates one op given its operand values; returns one tensor per result.
+class OpEvaluator {
+public:
+  explicit OpEvaluator(ArrayRef<const Tensor *> in) : in(in) {}
+
+  std::vector<Tensor> eval(Operation *op) {
+    using V = std::vector<Tensor>;
+    return llvm::TypeSwitch<Operation *, V>(op)
+        .Case([&](EmbeddingOp) { return V{ref::embedding(a(0), a(1))}; })
+        .Case([&](LinearOp) { return V{ref::linear(a(0), a(1))}; })
+        .Case([&](MatmulOp o) {
+          return V{ref::matmul(a(0), a(1), o.getTransposeLhs(),
+                               o.getTransposeRhs())};
+        })
+        .Case([&](RMSNormOp o) {
+          return V{ref::rmsnorm(a(0), a(1), eps(o.getEpsilon()))};
+        })
+        .Case([&](RopeTableOp o) {
+          auto shape = shapeOf(o.getCos().getType());
+          auto t = ref::ropeTable(
+              shape[0], shape[1], o.getTheta().convertToDouble(),
+              o.getMaxPositions(), o.getYarnFactor().convertToDouble(),
+              o.getYarnOriginalMax(), o.getYarnBetaFast().convertToDouble(),
+              o.getYarnBetaSlow().convertToDouble(),
+              o.getAttentionFactor().convertToDouble());
+          return V{std::move(t.cos), std::move(t.sin)};
+        })
+        .Case([&](RopeOp o) {
+          return V{ref::rope(a(0), a(1), a(2), o.getInverse())};
+        })
+        .Case([&](AttentionOp o) {
+          auto r = ref::attention(a(0), a(1), a(2), eps(o.getScale()),
+                                  o.getCausal());
+          return V{std::move(r.out), std::move(r.lse)};
+        })
+        .Case([&](AddOp) { return V{ref::add(a(0), a(1))}; })
+        .Case([&](MulOp) { return V{ref::mul(a(0), a(1))}; })
+        .Case([&](SiluOp) { return V{ref::silu(a(0))}; })
+        .Case([&](SwiGLUOp) { return V{ref::swiglu(a(0), a(1))}; })
+        .Case([&](SoftmaxOp) { return V{ref::softmax(a(0))}; })
+        .Case([&](CrossEntropyOp) {
+          return V{ref::crossEntropy(a(0), a(1), a(2))};
+        })
+        .Case([&](TopKOp o) {
+          auto r = ref::topk(a(0), o.getK(), o.getNormalize());
+          return V{std::move(r.weights), std::move(r.indices)};
+        })
+        .Case([&](MoeRouteOp o) {
+          auto r = ref::moeRoute(a(0), o.getNumExperts());
+          return V{std::move(r.perm), std::move(r.offsets)};
+        })
+        .Case([&](MoeDispatchOp o) {
+          return V{ref::moeDispatch(a(0), a(1), o.getTopK())};
+        })
+        .Case([&](GroupedLinearOp) {
+          return V{ref::groupedLinear(a(0), a(1), from(2))};
+        })
+        .Case([&](MoeCombineOp) {
+          return V{ref::moeCombine(a(0), a(1), a(2))};
+        })
+        .Case([&](MoeAuxLossOp o) {
+          return V{ref::moeAuxLoss(a(0), a(1), eps(o.getAlpha()),
+                                   o.getSeqAux(), o.getBatch())};
+        })
+        .Case([&](ReshapeOp o) {
+          return V{ref::reshape(a(0), shapeOf(o.getType()))};
+        })
+        .Case([&](TransposeOp o) {
+          ArrayRef<int64_t> perm = o.getPermutation();
+          return V{ref::transpose(a(0), {perm.begin(), perm.end()})};
+        })
+        .Case([&](CastOp) { return V{a(0)}; }) // Rounded to the result type.
+        .Case([&](FillOp o) {
+          return V{ref::fill(shapeOf(o.getType()), eps(o.getValue()))};
+        })
+        // Backward ops.
+        .Case([&](EmbeddingGradOp o) {
+          return V{ref::embeddingGrad(a(0), a(1), o.getVocabSize())};
+        })
+        .Case([&](RMSNormGradOp o) {
+          auto r = ref::rmsnormGrad(a(0), a(1), a(2), eps(o.getEpsilon()));
+          return V{std::move(r.dx), std::move(r.dw)};
+        })
+        .Case([&](AttentionGradOp o) {
+          auto r = ref::attentionGrad(a(0), a(1), a(2), a(3), a(4), a(5),
+                                      eps(o.getScale()), o.getCausal());
+          return V{std::move(r.dq), std::move(r.dk), std::move(r.dv)};
+        })
+        .Case([&](SiluGradOp) { return V{ref::siluGrad(a(0), a(1))}; })
+        .Case([&](SwiGLUGradOp) {
+          auto r = ref::swigluGrad(a(0), a(1), a(2));
+          return V{std::move(r.dgate), std::move(r.dup)};
+        })
+        .Case([&](SoftmaxGradOp) { return V{ref::softmaxGrad(a(0), a(1))}; })
+        .Case([&](CrossEntropyGradOp) {
+          return V{ref::crossEntropyGrad(a(0), a(1), a(2), a(3).data.at(0))};
+        })
+        .Case([&](TopKGradOp o) {
+          return V{ref::topkGrad(a(0), a(1), a(2), o.getNormalize())};
+        })
+        .Case([&](MoeDispatchGradOp o) {
+          return V{ref::moeDispatchGrad(a(0), a(1), o.getTopK(),
+                                        a(0).dim(0) / o.getTopK())};
+        })
+        .Case([&](GroupedLinearGradOp) {
+          auto r = ref::groupedLinearGrad(a(0), a(1), a(2), from(3));
+          V out{std::move(r.dx)};
+          for (Tensor &t : r.dw)
+            out.push_back(std::move(t));
+          return out;
+        })
+        .Case([&](MoeCombineGradOp) {
+          auto r = ref::moeCombineGrad(a(0), a(1), a(2), a(3));
+          return V{std::move(r.dy), std::move(r.dweights)};
+        })
+        .Case([&](MoeAuxLossGradOp o) {
+          return V{ref::moeAuxLossGrad(a(0), a(1), a(2).data.at(0),
+                                       eps(o.getAlpha()), o.getSeqAux(),
+                                       o.getBatch())};
+        })
+        .Default([&](Operation *) -> V {
+          throw InterpreterError("the interpreter does not implement " +
+                                 describe(op));
+        });
+  }
+
+private:
+  const Tensor &a(unsigned i) const { return *in[i]; }
+  std::vector<Tensor> from(unsigned first) const {
+    std::vector<Tensor> out;
+    for (unsigned i = first; i < in.size(); ++i)
+      out.push_back(*in[i]);
+    return out;
+  }
+  static double eps(APFloat f) { return f.convertToDouble(); }
+
+  ArrayRef<const Tensor *> in;
+};
+} // namespace
+
+std::vector<Tensor> Interpreter::run(func::FuncOp func,
+                                     const std::vector<Tensor> &args,
+                                     ArrayRef<Value> taps,
+                                     std::vector<Tensor> *tapped) {
+  if (!func.getBody().hasOneBlock())
+    throw InterpreterError("the interpreter runs single-block functions only");
+  Block &body = func.getBody().front();
+  if (args.size() != body.getNumArguments())
+    throw InterpreterError("@" + func.getSymName().str() + " takes " +
+                           std::to_string(body.getNumArguments()) +
+                           " arguments, got " + std::to_string(args.size()));
+  bool round = options.precision == InterpreterPrecision::AsTyped;
+
+  llvm::DenseMap<Value, Tensor> env;
+  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
+    if (args[i].shape != shapeOf(arg.getType()))
+      throw InterpreterError("argument #" + std::to_string(i) +
+                             " of @" + func.getSymName().str() +
+                             " has the wrong shape");
+    Tensor t = args[i];
+    if (round)
+      ref::roundTo(t, elemKindOf(arg.getType()));
+    env[arg] = std::move(t);
+  }
+
+  // Last use of every value, to free it early.
+  llvm::DenseMap<Value, Operation *> lastUse;
+  for (Operation &op : body)
+    for (Value v : op.getOperands())
+      lastUse[v] = &op;
+  llvm::SmallPtrSet<Value, 8> tapSet(taps.begin(), taps.end());
+  if (tapped)
+    tapped->assign(taps.size(), Tensor());
+
+  for (Operation &op : body) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      std::vector<Tensor> results;
+      for (Value v : ret.getOperands())
+        results.push_back(env.at(v));
+      return results;
+    }
+    SmallVector<const Tensor *> operands;
+    for (Value v : op.getOperands())
+      operands.push_back(&env.at(v));
+    std::vector<Tensor> outs;
+    try {
+      outs = OpEvaluator(operands).eval(&op);
+    } catch (const InterpreterError &) {
+      throw;
+    } catch (const std::exception &e) {
+      throw InterpreterError(describe(&op) + ": " + e.what());
+    }
+    if (outs.size() != op.getNumResults())
+      throw InterpreterError(describe(&op) + ": kernel returned " +
+                             std::to_string(outs.size()) + " results");
+    for (auto [res, t] : llvm::zip(op.getResults(), outs)) {
+      if (t.shape != shapeOf(res.getType()))
+        throw InterpreterError(describe(&op) +
+                               ": kernel result shape disagrees with the IR");
+      if (round)
+        ref::roundTo(t, elemKindOf(res.getType()));
+      if (tapped && tapSet.contains(res))
+        for (auto [k, tap] : llvm::enumerate(taps))
+          if (tap == res)
+            (*tapped)[k] = t;
+      env[res] = std::move(t);
+    }
+    for (Value v : op.getOperands())
+      if (lastUse.lookup(v) == &op && !isa<BlockArgument>(v))
+        env.erase(v);
+  }
+  throw InterpreterError("@" + func.getSymName().str() + " has no return");
+}

@@ -1,0 +1,114 @@
+//===- TokenData.cpp - token samples for the trainers ---------------------===//
+
+#include "mind/runtime/TokenData.h"
+
+#include "mind/runtime/Safetensors.h"
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+using namespace mind::runtime;
+
+std::vector<int64_t> TokenSamples::epochOrder(uint64_t seed,
+                                              int64_t epoch) const {
+  std::vector<int64_t> order(samples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed * 1000003u + static_cast<uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+TokenBatch TokenSamples::batch(const std::vector<int64_t> &order,
+                               int64_t first, int64_t count) const {
+  TokenBatch b;
+  b.batch = count;
+  b.seq = length - 1;
+  for (int64_t i = 0; i < count; ++i) {
+    const std::vector<int64_t> &s = samples.at(order.at(first + i));
+    b.ids.insert(b.ids.end(), s.begin(), s.end() - 1);
+    b.targets.insert(b.targets.end(), s.begin() + 1, s.end());
+    for (auto it = s.begin() + 1; it != s.end(); ++it)
+      b.mask.push_back(*it != 0 ? 1 : 0);
+  }
+  return b;
+}
+
+TokenSamples mind::runtime::syntheticSamples(int64_t count, int64_t length,
+                                             int64_t vocab, uint64_t seed) {
+  if (vocab < 8)
+    throw std::runtime_error("synthetic data needs a vocabulary of >= 8");
+  std::mt19937_64 rng(seed);
+  int64_t span = std::min<int64_t>(vocab - 3, 512);
+  std::uniform_int_distribution<int64_t> start(0, span - 1), stride(1, 7);
+  std::vector<std::vector<int64_t>> samples;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t a = start(rng), d = stride(rng);
+    std::vector<int64_t> s(length);
+    for (int64_t t = 0; t < length; ++t)
+      s[t] = 3 + (a + t * d) % span;
+    samples.push_back(std::move(s));
+  }
+  return TokenSamples(std::move(samples), length);
+}
+
+namespace {
+std::vector<int64_t> readTextIds(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error(path + ": cannot open");
+  std::vector<int64_t> ids;
+  std::string line;
+  for (int64_t lineNo = 1; std::getline(in, line); ++lineNo) {
+    std::istringstream words(line);
+    std::string w;
+    while (words >> w) {
+      size_t used = 0;
+      int64_t v = -1;
+      try {
+        v = std::stoll(w, &used);
+      } catch (const std::exception &) {
+      }
+      if (used != w.size() || v < 0)
+        throw std::runtime_error(path + ":" + std::to_string(lineNo) +
+                                 ": '" + w + "' is not a token id");
+      ids.push_back(v);
+    }
+  }
+  return ids;
+}
+} // namespace
+
+TokenSamples mind::runtime::loadTokenSamples(const std::string &path,
+                                             int64_t length, int64_t vocab) {
+  std::vector<int64_t> ids;
+  bool isSafetensors = path.size() >= 12 &&
+                       path.compare(path.size() - 12, 12, ".safetensors") == 0;
+  if (isSafetensors) {
+    SafetensorsFile f = SafetensorsFile::load(path);
+    const TensorView *t = f.find("tokens");
+    if (!t || t->shape.size() != 1 || isFloatingPoint(t->dtype))
+      throw std::runtime_error(path +
+                               ": needs a 1-D integer tensor named 'tokens'");
+    ids = f.toInt64("tokens");
+  } else {
+    ids = readTextIds(path);
+  }
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      throw std::runtime_error(path + ": token #" + std::to_string(i) +
+                               " = " + std::to_string(ids[i]) +
+                               " is outside the vocabulary [0, " +
+                               std::to_string(vocab) + ")");
+  std::vector<std::vector<int64_t>> samples;
+  for (size_t i = 0; i < ids.size(); i += length) {
+    std::vector<int64_t> s(ids.begin() + i,
+                           ids.begin() + std::min(ids.size(), i + length));
+    s.resize(length, 0);
+    samples.push_back(std::move(s));
+  }
+  return TokenSamples(std::move(samples), length);
+}

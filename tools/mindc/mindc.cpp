@@ -1,0 +1,341 @@
+//===- mindc.cpp - the mindc compiler driver ------------------------------===//
+//
+//   mindc ir CONFIG [--stage=forward|train] [--dump-ir=DIR]   print IR
+//   mindc report CONFIG [--json]                             sizes and FLOPs
+//   mindc eval CONFIG --weights W --batch B -o OUT           run a train step
+//
+// Standard MLIR flags (--mlir-print-ir-after-all, --mlir-timing, ...) work
+// for every command that runs passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mind/Analysis/Cost.h"
+#include "mind/Dialect/Mind/IR/MindOps.h"
+#include "mind/Frontend/MiniMind.h"
+#include "mind/InitAll.h"
+#include "mind/Interpreter/CpuTrainer.h"
+#include "mind/Pipelines/Pipelines.h"
+#include "mind/runtime/Safetensors.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+using namespace mlir;
+namespace ref = mind::ref;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory irCat("mindc ir options");
+cl::OptionCategory reportCat("mindc report options");
+cl::OptionCategory evalCat("mindc eval options");
+cl::OptionCategory shapeCat("Micro-step shape (ir, report)");
+
+cl::opt<std::string> configPath(cl::Positional, cl::desc("CONFIG.json"),
+                                cl::Required);
+cl::opt<std::string> stage("stage",
+                           cl::desc("IR stage to print: forward or train"),
+                           cl::init("train"), cl::cat(irCat));
+cl::opt<std::string> dumpDir("dump-ir",
+                             cl::desc("Write the IR after every stage to DIR"),
+                             cl::value_desc("DIR"), cl::cat(irCat));
+cl::opt<bool> jsonOut("json", cl::desc("Print the report as JSON"),
+                      cl::cat(reportCat));
+cl::opt<int64_t> batchSize("batch_size", cl::desc("Sequences per micro-step"),
+                           cl::init(32), cl::cat(shapeCat));
+cl::opt<int64_t> maxSeqLen(
+    "max_seq_len",
+    cl::desc("Tokens per sample; a micro-step trains max_seq_len - 1"),
+    cl::init(512), cl::cat(shapeCat));
+cl::opt<std::string> weightsPath(
+    "weights", cl::desc("safetensors with every parameter by its name"),
+    cl::value_desc("W.safetensors"), cl::cat(evalCat));
+cl::opt<std::string> batchPath(
+    "batch", cl::desc("safetensors with ids, targets, mask [batch, seq]"),
+    cl::value_desc("B.safetensors"), cl::cat(evalCat));
+cl::opt<std::string> outPath("o", cl::desc("Output safetensors"),
+                             cl::value_desc("OUT.safetensors"),
+                             cl::cat(evalCat));
+cl::opt<int64_t> accumulationSteps(
+    "accumulation_steps",
+    cl::desc("eval: gradients are of (loss + aux) / accumulation_steps"),
+    cl::init(1), cl::cat(evalCat));
+
+const char *kOverview = R"(mindc: compile MiniMind configs into trainers
+
+Commands:
+  mindc ir CONFIG [--stage=forward|train] [--dump-ir=DIR] [MLIR flags]
+      Print the IR of the model at a stage (default: train).
+  mindc report CONFIG [--json]
+      Parameter count, matmul FLOPs per token and per micro-step.
+  mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
+      Run one train step on the reference interpreter and write loss,
+      aux_loss, logits and grad.<param>.
+)";
+
+[[noreturn]] void fail(const std::string &msg) {
+  llvm::errs() << "mindc: error: " << msg << "\n";
+  std::exit(1);
+}
+
+mind::MiniMindConfig loadConfigOrDie() {
+  try {
+    auto parsed = mind::loadConfig(configPath);
+    for (const std::string &w : parsed.warnings)
+      llvm::errs() << "mindc: warning: " << w << "\n";
+    return parsed.config;
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+}
+
+OwningOpRef<ModuleOp> buildForward(MLIRContext &ctx,
+                                   const mind::MiniMindConfig &cfg,
+                                   mind::TrainShape shape) {
+  try {
+    return mind::buildMiniMindForward(ctx, cfg, shape);
+  } catch (const std::exception &e) {
+    fail(configPath + ": " + e.what());
+  }
+}
+
+/// Writes the module after each pass to DIR/NN-<pass>.mlir.
+class DumpAfterEachPass : public PassInstrumentation {
+public:
+  explicit DumpAfterEachPass(std::string dir) : dir(std::move(dir)) {}
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (isa<ModuleOp>(op))
+      dump(op, pass->getArgument().str());
+  }
+  void dump(Operation *op, const std::string &name) {
+    std::string path =
+        llvm::formatv("{0}/{1:02}-{2}.mlir", dir, index++, name).str();
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      fail("cannot write " + path + ": " + ec.message());
+    op->print(os);
+  }
+
+private:
+  std::string dir;
+  int index = 0;
+};
+
+/// Runs the stages up to `target` ("forward" runs none).
+void runStages(ModuleOp module, llvm::StringRef target) {
+  std::unique_ptr<DumpAfterEachPass> dumper;
+  if (!dumpDir.empty()) {
+    if (auto ec = llvm::sys::fs::create_directories(dumpDir))
+      fail("cannot create " + dumpDir + ": " + ec.message());
+    dumper = std::make_unique<DumpAfterEachPass>(dumpDir);
+    dumper->dump(module, "forward");
+  }
+  if (target == "forward")
+    return;
+  PassManager pm(module->getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    fail("invalid pass manager options");
+  if (dumper)
+    pm.addInstrumentation(std::move(dumper));
+  mind::buildTrainPipeline(pm);
+  if (failed(pm.run(module)))
+    fail("compilation failed");
+}
+
+int runIr(MLIRContext &ctx) {
+  if (stage != "forward" && stage != "train")
+    fail("--stage must be 'forward' or 'train', got '" + stage + "'");
+  auto cfg = loadConfigOrDie();
+  auto module = buildForward(ctx, cfg, {batchSize, maxSeqLen - 1});
+  runStages(*module, stage);
+  module->print(llvm::outs());
+  llvm::outs() << "\n";
+  return 0;
+}
+
+int runReport(MLIRContext &ctx) {
+  auto cfg = loadConfigOrDie();
+  mind::TrainShape shape{batchSize, maxSeqLen - 1};
+  auto module = buildForward(ctx, cfg, shape);
+  runStages(*module, "train");
+  auto fwd = module->lookupSymbol<func::FuncOp>("forward");
+  auto step = module->lookupSymbol<func::FuncOp>("train_step");
+  mind::FunctionCost fwdCost = mind::analyzeCost(fwd);
+  mind::FunctionCost stepCost = mind::analyzeCost(step);
+  int64_t tokens = shape.batch * shape.seqLen;
+  nlohmann::json j = {
+      {"config", configPath.getValue()},
+      {"parameters", fwdCost.parameters},
+      {"batch_size", shape.batch},
+      {"trained_tokens_per_sample", shape.seqLen},
+      {"tokens_per_micro_step", tokens},
+      {"forward_flops_per_token", fwdCost.flops / tokens},
+      {"train_flops_per_token", stepCost.flops / tokens},
+      {"train_flops_per_micro_step", stepCost.flops},
+  };
+  if (jsonOut) {
+    llvm::outs() << j.dump(2) << "\n";
+    return 0;
+  }
+  auto num = [](int64_t v) {
+    std::string s = std::to_string(v);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+      s.insert(i, ",");
+    return s;
+  };
+  llvm::outs() << "config:                     " << configPath << "\n"
+               << "parameters:                 " << num(fwdCost.parameters)
+               << "\n"
+               << "micro-step:                 " << shape.batch << " x "
+               << shape.seqLen << " = " << num(tokens) << " tokens\n"
+               << "forward FLOPs per token:    " << num(fwdCost.flops / tokens)
+               << "\n"
+               << "train FLOPs per token:      "
+               << num(stepCost.flops / tokens) << "\n"
+               << "train FLOPs per micro-step: " << num(stepCost.flops)
+               << "\n"
+               << "(matmul and attention FLOPs, 2 per multiply-add)\n";
+  return 0;
+}
+
+ref::Tensor readTokens(const mind::runtime::SafetensorsFile &f,
+                       const std::string &name) {
+  const auto *t = f.find(name);
+  if (!t)
+    fail(f.path() + ": no tensor named '" + name + "'");
+  if (t->shape.size() != 2)
+    fail(f.path() + ": '" + name + "' must be [batch, seq]");
+  if (t->dtype != mind::runtime::DType::I64 &&
+      t->dtype != mind::runtime::DType::I32)
+    fail(f.path() + ": '" + name + "' must be int32 or int64, got " +
+         mind::runtime::dtypeName(t->dtype));
+  std::vector<int64_t> v = f.toInt64(name);
+  return ref::Tensor::fromData(t->shape, {v.begin(), v.end()});
+}
+
+int runEval(MLIRContext &ctx) {
+  if (weightsPath.empty() || batchPath.empty() || outPath.empty())
+    fail("eval needs --weights, --batch and -o");
+  if (accumulationSteps < 1)
+    fail("--accumulation_steps must be positive");
+  auto cfg = loadConfigOrDie();
+  try {
+    auto batch = mind::runtime::SafetensorsFile::load(batchPath);
+    ref::Tensor ids = readTokens(batch, "ids");
+    ref::Tensor targets = readTokens(batch, "targets");
+    ref::Tensor mask = readTokens(batch, "mask");
+    if (targets.shape != ids.shape || mask.shape != ids.shape)
+      fail(batchPath + ": ids, targets and mask must have the same shape");
+    for (double id : ids.data)
+      if (id < 0 || id >= cfg.vocabSize)
+        fail(batchPath + ": token id " + std::to_string((int64_t)id) +
+             " is outside the vocabulary [0, " +
+             std::to_string(cfg.vocabSize) + ")");
+    auto module = buildForward(ctx, cfg, {ids.shape[0], ids.shape[1]});
+    runStages(*module, "train");
+    auto step = module->lookupSymbol<func::FuncOp>("train_step");
+    auto params = mind::CpuTrainer::parameters(step);
+    auto weights = mind::runtime::SafetensorsFile::load(weightsPath);
+    auto values = mind::loadParameters(weights, params);
+
+    std::vector<ref::Tensor> args;
+    for (auto [p, w] : llvm::zip(params, values))
+      args.push_back(ref::Tensor::fromData(p.shape, {w.begin(), w.end()}));
+    args.push_back(ids);
+    args.push_back(targets);
+    args.push_back(mask);
+    args.push_back(ref::Tensor::fromData(
+        {}, {1.0 / static_cast<double>(accumulationSteps)}));
+    // The logits are the cross-entropy's operand inside the step.
+    Value logits;
+    step.walk([&](mind::CrossEntropyOp op) { logits = op.getLogits(); });
+    std::vector<ref::Tensor> tapped;
+    mind::Interpreter interp;
+    auto results = interp.run(step, args, {logits}, &tapped);
+
+    mind::runtime::SafetensorsWriter out;
+    auto toF32 = [](const ref::Tensor &t) {
+      return std::vector<float>(t.data.begin(), t.data.end());
+    };
+    out.addF32("loss", {}, toF32(results[0]));
+    out.addF32("aux_loss", {}, toF32(results[1]));
+    out.addF32("logits", tapped[0].shape, toF32(tapped[0]));
+    for (size_t i = 0; i < params.size(); ++i)
+      out.addF32("grad." + params[i].name, params[i].shape,
+                 toF32(results[2 + i]));
+    out.setMetadata("config", configPath);
+    out.write(outPath);
+    llvm::outs() << llvm::formatv("loss {0:f6}  aux_loss {1:f6}  -> {2}\n",
+                                  results[0].data[0], results[1].data[0],
+                                  outPath);
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerAsmPrinterCLOptions();
+
+  std::string command = argc > 1 ? argv[1] : "";
+  if (command == "" || command == "--help" || command == "-h" ||
+      command == "help") {
+    llvm::outs() << kOverview
+                 << "\nRun 'mindc COMMAND --help' for a command's options.\n";
+    return command.empty() ? 1 : 0;
+  }
+  auto which = llvm::StringSwitch<int>(command)
+                   .Case("ir", 0)
+                   .Case("report", 1)
+                   .Case("eval", 2)
+                   .Default(-1);
+  if (which < 0)
+    fail("unknown command '" + command + "' (expected ir, report or eval)");
+
+  // Shift the command out so that the option parser sees "mindc CONFIG ...".
+  std::vector<const char *> args{argv[0]};
+  for (int i = 2; i < argc; ++i)
+    args.push_back(argv[i]);
+  std::string toolName = "mindc " + command;
+  args[0] = toolName.c_str();
+  std::vector<const cl::OptionCategory *> cats = {&cl::getGeneralCategory()};
+  if (which == 0)
+    cats.insert(cats.end(), {&irCat, &shapeCat});
+  if (which == 1)
+    cats.insert(cats.end(), {&reportCat, &shapeCat, &irCat});
+  if (which == 2)
+    cats.push_back(&evalCat);
+  cl::HideUnrelatedOptions(cats);
+  cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
+                              kOverview);
+
+  DialectRegistry registry;
+  mind::registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  switch (which) {
+  case 0:
+    return runIr(ctx);
+  case 1:
+    return runReport(ctx);
+  default:
+    return runEval(ctx);
+  }
+}
