@@ -9,6 +9,7 @@ from lit.llvm import llvm_config
 config.name = "MINDC"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
+config.substitutions.append(("%python", "python3"))
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit",
                    "Inputs"]
 config.test_source_root = os.path.dirname(__file__)

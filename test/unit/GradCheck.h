@@ -25,6 +25,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -240,8 +242,10 @@ inline int64_t checkGradients(mlir::ModuleOp module,
     double maxAbs = 0.0;
     for (double g : grad.data)
       maxAbs = std::max(maxAbs, std::abs(g));
-    if (opts.requireNonzero)
+    if (opts.requireNonzero) {
       EXPECT_GT(maxAbs, 0.0) << "gradient of " << name << " is all zero";
+    }
+    double worst = 0.0; // max |a - fd| / tol over the checked entries
 
     for (int64_t i : entriesToCheck(grad.numel(), opts, rng)) {
       double x0 = args[argIdx].data[i];
@@ -264,8 +268,12 @@ inline int64_t checkGradients(mlir::ModuleOp module,
           << "d loss / d " << name << "[flat " << i << "]: autodiff " << a
           << ", central difference " << fd << " (max |grad| " << maxAbs
           << ")";
+      worst = std::max(worst, std::abs(a - fd) / tol);
       ++compared;
     }
+    if (std::getenv("MIND_GRADCHECK_VERBOSE"))
+      std::fprintf(stderr, "  %-50s max|grad| %.3g  worst err/tol %.3g\n",
+                   name.c_str(), maxAbs, worst);
   }
   return compared;
 }

@@ -22,6 +22,8 @@
 
 #include "mind/Dialect/Mind/IR/MindOps.h"
 
+#include <gtest/gtest-spi.h>
+
 #include <map>
 #include <sstream>
 
@@ -584,6 +586,11 @@ TEST_F(GradCheckOps, RoutedMoeLayer) {
     std::sort(row.rbegin(), row.rend());
     ASSERT_GT(row[k - 1] - row[k], 1e-3) << "near tie in token " << ti;
   }
+  // Every expert gets rows, so every expert weight's check is non-vacuous.
+  Tensor offsets =
+      mind::ref::moeRoute(mind::ref::topk(scores, k, true).indices, e).offsets;
+  for (int64_t i = 0; i < e; ++i)
+    ASSERT_LT(offsets.data[i], offsets.data[i + 1]) << "expert " << i;
   ForwardFn fn;
   fn.param("x", f64({t, h}), x).param("gate", f64({e, h}), gate);
   std::string ws, wTypes;
@@ -612,9 +619,7 @@ TEST_F(GradCheckOps, RoutedMoeLayer) {
           f64({t, e}) + ", " + i64({t, k}) + ") -> tensor<f64>")
       .ceLoss("y", {t, n}, n, rng)
       .result("aux", "tensor<f64>");
-  CheckOptions opts;
-  opts.requireNonzero = false; // An expert may get no token.
-  runCheck(*ctx, fn, opts);
+  runCheck(*ctx, fn);
 }
 
 //===----------------------------------------------------------------------===//
@@ -779,9 +784,10 @@ TEST_F(GradCheckOps, NonDifferentiableArgumentsGetNoGradient) {
   // Rows of the table that no id selects have exactly zero gradient.
   Tensor ids = fn.values()[fn.argIndex("ids")];
   for (int64_t row = 0; row < 5; ++row)
-    if (row != ids.data[0] && row != ids.data[1])
+    if (row != ids.data[0] && row != ids.data[1]) {
       for (int64_t j = 0; j < 3; ++j)
         EXPECT_EQ(res[1].data[row * 3 + j], 0.0);
+    }
 }
 
 TEST_F(GradCheckOps, GradScaleScalesEveryGradient) {
@@ -805,6 +811,72 @@ TEST_F(GradCheckOps, GradScaleScalesEveryGradient) {
   for (int i = 1; i < 3; ++i)
     for (size_t j = 0; j < one[i].data.size(); ++j)
       EXPECT_DOUBLE_EQ(quarter[i].data[j], 0.25 * one[i].data[j]);
+}
+
+//===----------------------------------------------------------------------===//
+// The harness itself: it must reject wrong gradients (so that the green
+// checks above mean something). Each test differentiates a correct function,
+// then breaks @train_step's IR the way a faulty rule or pass would.
+//===----------------------------------------------------------------------===//
+
+/// Runs checkGradients capturing its gtest failures; returns how many
+/// failures mention a central-difference mismatch.
+int64_t countMismatches(mlir::ModuleOp module, const std::vector<Tensor> &args) {
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD,
+        &failures);
+    checkGradients(module, args);
+  }
+  int64_t n = 0;
+  for (int i = 0; i < failures.size(); ++i)
+    n += std::string(failures.GetTestPartResult(i).message())
+             .find("central difference") != std::string::npos;
+  return n;
+}
+
+TEST_F(GradCheckOps, HarnessRejectsAGradientThatIsNotSummed) {
+  std::mt19937 rng(60);
+  ForwardFn fn;
+  fn.param("x", f64({3, 4}), uniform({3, 4}, rng, -2, 2))
+      .op("%y = mind.mul %x, %x : (" + f64({3, 4}) + ", " + f64({3, 4}) +
+          ") -> " + f64({3, 4}))
+      .ceLoss("y", {3, 4}, 4, rng);
+  auto module = parseAndDifferentiate(*ctx, fn.text());
+  ASSERT_TRUE(module);
+  // The only mind.add of @train_step sums the two uses of %x; drop one.
+  std::vector<mind::AddOp> adds;
+  lookupFunc(*module, "train_step").walk([&](mind::AddOp op) {
+    adds.push_back(op);
+  });
+  ASSERT_EQ(adds.size(), 1u);
+  adds[0].getResult().replaceAllUsesWith(adds[0].getLhs());
+  adds[0].erase();
+  EXPECT_GT(countMismatches(*module, fn.values()), 0);
+}
+
+TEST_F(GradCheckOps, HarnessRejectsARelativeErrorOf1e4) {
+  std::mt19937 rng(61);
+  ForwardFn fn;
+  fn.param("x", f64({2, 3, 4}), uniform({2, 3, 4}, rng))
+      .param("w", f64({5, 4}), uniform({5, 4}, rng))
+      .op("%y = mind.linear %x, %w : (" + f64({2, 3, 4}) + ", " + f64({5, 4}) +
+          ") -> " + f64({2, 3, 5}))
+      .ceLoss("y", {2, 3, 5}, 5, rng);
+  auto module = parseAndDifferentiate(*ctx, fn.text());
+  ASSERT_TRUE(module);
+  ASSERT_EQ(countMismatches(*module, fn.values()), 0);
+  // Scale the gradient of %w by 1 + 1e-4 before it is returned.
+  auto step = lookupFunc(*module, "train_step");
+  auto ret = llvm::cast<mlir::func::ReturnOp>(
+      step.getBody().front().getTerminator());
+  mlir::OpBuilder b(ret);
+  mlir::Value g = ret.getOperand(2);
+  mlir::Value factor = mind::FillOp::create(b, ret.getLoc(), g.getType(),
+                                            b.getF64FloatAttr(1.0 + 1e-4));
+  ret.setOperand(2, mind::MulOp::create(b, ret.getLoc(), g, factor));
+  EXPECT_GT(countMismatches(*module, fn.values()), 0);
 }
 
 } // namespace

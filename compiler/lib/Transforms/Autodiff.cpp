@@ -13,6 +13,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/ScopeExit.h"
 
 namespace mind {
 #define GEN_PASS_DEF_MINDAUTODIFF
@@ -99,6 +100,12 @@ struct MindAutodiffPass
     auto step = func::FuncOp::create(builder, loc, trainStepName,
                                      builder.getFunctionType(argTypes,
                                                              resultTypes));
+    // A failed sweep leaves no half-built function behind.
+    bool done = false;
+    auto eraseOnFailure = llvm::make_scope_exit([&] {
+      if (!done)
+        step.erase();
+    });
     for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i)
       step.setArgAttrs(i, forward.getArgAttrDict(i)
                               ? forward.getArgAttrDict(i).getValue()
@@ -152,6 +159,7 @@ struct MindAutodiffPass
     for (auto [k, i] : llvm::enumerate(paramArgs))
       step.setResultAttr(numLosses + k, kGradAttr,
                          forward.getArgAttr(i, kParamAttr));
+    done = true;
     return success();
   }
 

@@ -128,6 +128,8 @@ def Mind_RopeTableOp : Mind_Op<"rope_table", [Pure]> {
       DefaultValuedAttr<F64Attr, "1.0">:$yarn_beta_slow,
       DefaultValuedAttr<F64Attr, "1.0">:$attention_factor);
   let results = (outs Mind_FloatTensor:$cos, Mind_FloatTensor:$sin);
+  // No operands: keep the printed form free of a dangling space.
+  let assemblyFormat = "attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -464,6 +466,8 @@ def Mind_FillOp : Mind_Op<"fill", [Pure]> {
   }];
   let arguments = (ins F64Attr:$value);
   let results = (outs Mind_AnyTensor:$result);
+  // No operands: keep the printed form free of a dangling space.
+  let assemblyFormat = "attr-dict `:` functional-type(operands, results)";
 }
 
 include "mind/Dialect/Mind/IR/MindGradOps.td"
