@@ -336,8 +336,11 @@ void validateConfig(const MiniMindConfig &c, const std::string &fileName) {
   // `!(x > 0)` also rejects NaN, which a hand-built config could carry.
   if (!(c.rmsNormEps > 0) || !std::isfinite(c.rmsNormEps))
     r.fail("rms_norm_eps", "must be positive (got " + num(c.rmsNormEps) + ")");
-  if (!(c.ropeTheta > 0) || !std::isfinite(c.ropeTheta))
-    r.fail("rope_theta", "must be positive (got " + num(c.ropeTheta) + ")");
+  // RoPE frequencies theta^(-2j/D) must decrease with j (and YaRN divides by
+  // ln(theta)), so theta must exceed 1, as mind.rope_table's verifier says.
+  if (!(c.ropeTheta > 1) || !std::isfinite(c.ropeTheta))
+    r.fail("rope_theta",
+           "must be greater than 1 (got " + num(c.ropeTheta) + ")");
   if (!(c.dropout >= 0 && c.dropout < 1))
     r.fail("dropout", "must be in [0, 1) (got " + num(c.dropout) + ")");
   if (c.hiddenAct != "silu")

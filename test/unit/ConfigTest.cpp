@@ -198,7 +198,9 @@ TEST(ConfigTest, ValidationRulesNameTheField) {
   EXPECT_CONFIG_ERROR(R"({"rms_norm_eps": 0})", "rms_norm_eps",
                       "must be positive");
   EXPECT_CONFIG_ERROR(R"({"rope_theta": -10000.0})", "rope_theta",
-                      "must be positive");
+                      "must be greater than 1");
+  EXPECT_CONFIG_ERROR(R"({"rope_theta": 1.0})", "rope_theta",
+                      "must be greater than 1");
   EXPECT_CONFIG_ERROR(R"({"dropout": 1.0})", "dropout", "must be in [0, 1)");
   EXPECT_CONFIG_ERROR(R"({"dropout": -0.1})", "dropout", "must be in [0, 1)");
   EXPECT_CONFIG_ERROR(R"({"hidden_act": "gelu"})", "hidden_act",

@@ -1,10 +1,13 @@
-//===- GradCheck.h - finite-difference gradient checks of mind IR -*- C++ -*-===//
+//===- GradCheck.h - finite-difference gradient checks ----------*- C++ -*-===//
+//-*-===//
 //
 // Shared helpers of GradCheckOpsTest.cpp and GradCheckModelTest.cpp: parse a
 // module holding @forward, run `mind-autodiff`, execute @train_step on the
 // reference interpreter and compare each parameter gradient against central
 // differences of @forward. This checks the whole IR path (VJP rules, the
 // autodiff pass, the backward kernels) against the forward kernels alone.
+// MIND_GRADCHECK_VERBOSE=1 prints, per parameter, max |grad| and the worst
+// error as a fraction of the tolerance.
 //
 //===----------------------------------------------------------------------===//
 
@@ -98,8 +101,8 @@ inline Tensor uniform(std::vector<int64_t> shape, std::mt19937 &rng,
 }
 
 /// Normal(mean, stddev) elementwise.
-inline Tensor normal(std::vector<int64_t> shape, std::mt19937 &rng,
-                     double mean, double stddev) {
+inline Tensor normal(std::vector<int64_t> shape, std::mt19937 &rng, double mean,
+                     double stddev) {
   Tensor t(std::move(shape));
   std::normal_distribution<double> dist(mean, stddev);
   for (double &v : t.data)
@@ -180,9 +183,8 @@ struct CheckOptions {
 };
 
 /// Entries of a tensor with `numel` elements to check.
-inline std::vector<int64_t> entriesToCheck(int64_t numel,
-                                           const CheckOptions &opts,
-                                           std::mt19937 &rng) {
+inline std::vector<int64_t>
+entriesToCheck(int64_t numel, const CheckOptions &opts, std::mt19937 &rng) {
   std::vector<int64_t> idx(numel);
   std::iota(idx.begin(), idx.end(), 0);
   if (numel <= opts.checkAllUpTo)
@@ -233,8 +235,8 @@ inline int64_t checkGradients(mlir::ModuleOp module,
     if (grad.shape != args[argIdx].shape)
       continue;
     // The result attribute names the parameter.
-    auto gradAttr = step.getResultAttrOfType<mlir::StringAttr>(
-        numLosses + k, "mind.grad");
+    auto gradAttr =
+        step.getResultAttrOfType<mlir::StringAttr>(numLosses + k, "mind.grad");
     EXPECT_TRUE(gradAttr && gradAttr.getValue() == name)
         << "result #" << numLosses + k << " must be tagged mind.grad = \""
         << name << "\"";
@@ -266,8 +268,7 @@ inline int64_t checkGradients(mlir::ModuleOp module,
                        : opts.rtol * maxAbs + opts.atol;
       EXPECT_LE(std::abs(a - fd), tol)
           << "d loss / d " << name << "[flat " << i << "]: autodiff " << a
-          << ", central difference " << fd << " (max |grad| " << maxAbs
-          << ")";
+          << ", central difference " << fd << " (max |grad| " << maxAbs << ")";
       worst = std::max(worst, std::abs(a - fd) / tol);
       ++compared;
     }

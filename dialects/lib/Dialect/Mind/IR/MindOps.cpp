@@ -2,7 +2,14 @@
 //
 // Every message here has a -verify-diagnostics test in
 // test/Dialect/Mind/invalid.mlir. Shapes are static (the operand type
-// constraints guarantee it), so the checks compare plain integers.
+// constraints guarantee it), so the checks compare plain integers. A verifier
+// may only index a dimension after checking the rank, and only divide by a
+// value after checking that it is positive: it runs on anything the parser
+// accepts, rank-0 and zero-sized tensors included.
+//
+// ODS's I64Attr getters (getTopK(), getBatch(), ...) return uint64_t: read
+// integer attributes as get<Name>Attr().getInt() so that a negative value is
+// rejected rather than wrapped to a huge positive one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -276,8 +283,6 @@ LogicalResult RopeTableOp::verify() {
   // theta^(-2j/D) must decrease: the reference kernel requires theta > 1.
   if (!(getTheta().convertToDouble() > 1.0))
     return emitOpError("theta must be greater than 1");
-  // I64Attr getters return uint64_t: read signed values through the attribute
-  // so that negative values are rejected rather than wrapped.
   int64_t maxPositions = getMaxPositionsAttr().getInt();
   if (maxPositions < cosTy.getDimSize(0))
     return emitOpError() << "table length " << cosTy.getDimSize(0)
@@ -478,6 +483,12 @@ LogicalResult AttentionGradOp::verify() {
       failed(expectSameType(*this, getValueGrad(), getValue(), "value_grad",
                             "value")))
     return failure();
+  return success();
+}
+
+LogicalResult SoftmaxGradOp::verify() {
+  if (tensorOf(getOutput()).getRank() < 1)
+    return emitOpError("output must have rank >= 1");
   return success();
 }
 

@@ -122,7 +122,7 @@ def Mind_SoftmaxGradOp : Mind_GradOp<"softmax_grad", [SameOperandsAndResultType]
   }];
   let arguments = (ins Mind_FloatTensor:$output, Mind_FloatTensor:$grad);
   let results = (outs Mind_FloatTensor:$result);
-  let hasVerifier = 0;
+  let hasVerifier = 1;
 }
 
 def Mind_CrossEntropyGradOp : Mind_GradOp<"cross_entropy_grad"> {
