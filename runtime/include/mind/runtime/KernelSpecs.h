@@ -1,0 +1,34 @@
+//===- KernelSpecs.h - launch rules of the CUDA kernel templates -*- C++ -*-===//
+//
+// One function per kernel template of runtime/kernels/*.cuh: given the
+// problem (shapes, element type), it returns the template instantiation's
+// NVRTC name expression and its launch configuration. The compiler uses these
+// when lowering to a plan; test/gpu uses the same functions, so the tests
+// launch exactly what the compiler emits. Each function documents the kernel
+// arguments in order (B = buffer pointer, I = int64, F = float).
+//
+// Element types are named by their CUDA spelling: "float", "__nv_bfloat16",
+// "__half".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MIND_RUNTIME_KERNELSPECS_H
+#define MIND_RUNTIME_KERNELSPECS_H
+
+#include "mind/runtime/Plan.h"
+
+#include <string>
+
+namespace mind::runtime::kernels {
+
+/// The CUDA spelling of a float dtype ("float", "__nv_bfloat16", "__half");
+/// throws std::invalid_argument for others.
+std::string cudaTypeName(DType dtype);
+
+// Each kernel family adds its launch functions in its own header
+// (ElementwiseSpecs.h, NormSpecs.h, AttentionSpecs.h, MoeSpecs.h, ...),
+// included below as they are written.
+
+} // namespace mind::runtime::kernels
+
+#endif // MIND_RUNTIME_KERNELSPECS_H
