@@ -5,12 +5,18 @@
 #include "mind/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 
-void mind::buildTrainPipeline(mlir::OpPassManager &pm) {
+void mind::buildTrainPipeline(mlir::OpPassManager &pm,
+                              const TrainPipelineOptions &options) {
+  if (options.dtype != "f32" && options.dtype != "float32") {
+    MindPrecisionOptions precision;
+    precision.dtype = options.dtype;
+    pm.addPass(createMindPrecision(precision));
+  }
   pm.addPass(createMindAutodiff());
 }
 
 void mind::registerPipelines() {
-  mlir::PassPipelineRegistration<>(
+  mlir::PassPipelineRegistration<TrainPipelineOptions>(
       "mind-train-pipeline",
       "Turn @forward into @train_step (the stages mindc runs for "
       "--stage=train)",

@@ -4,12 +4,22 @@
 #define MIND_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace mind {
 
-/// forward -> train: differentiates @forward into @train_step
-/// (`mind-train-pipeline` in mind-opt).
-void buildTrainPipeline(mlir::OpPassManager &pm);
+struct TrainPipelineOptions
+    : public mlir::PassPipelineOptions<TrainPipelineOptions> {
+  Option<std::string> dtype{*this, "dtype",
+                            llvm::cl::desc("Compute type: f32, bf16 or f16"),
+                            llvm::cl::init("f32")};
+};
+
+/// forward -> train: mixed precision (mind-precision, unless f32), then
+/// differentiation into @train_step (mind-autodiff). `mind-train-pipeline`
+/// in mind-opt.
+void buildTrainPipeline(mlir::OpPassManager &pm,
+                        const TrainPipelineOptions &options = {});
 
 /// Registers the named pipelines with the global registry.
 void registerPipelines();

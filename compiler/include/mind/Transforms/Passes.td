@@ -38,4 +38,37 @@ def MindAutodiff : Pass<"mind-autodiff", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def MindPrecision : Pass<"mind-precision", "::mlir::ModuleOp"> {
+  let summary = "Mixed precision for @forward, as PyTorch autocast computes it";
+  let description = [{
+    Rewrites the f32 `@forward` the frontend writes into mixed precision with
+    the rules of `torch.autocast`, which is what MiniMind trains with:
+
+    - the matrix ops (`linear`, `matmul`, `grouped_linear`, `attention`) cast
+      their float operands to the compute type (`bf16` or `f16`) and produce
+      it (`attention`'s `lse` stays f32);
+    - the fp32 ops (`softmax`, `cross_entropy`, `moe_aux_loss`) cast their
+      float operands to f32;
+    - every other op follows type promotion: when its float operands differ,
+      the narrower ones are cast to the widest, and its result takes that type.
+
+    So the parameters stay f32 master weights (each is cast once per compute
+    type where a matrix op reads it), the embedding output and the residual
+    stream stay f32 as in MiniMind (an f32 residual plus a bf16 projection
+    promotes to f32), RMSNorm statistics, softmax and the loss are f32, and
+    every cast is an explicit `mind.cast` in the IR. Running `mind-autodiff`
+    afterwards gives the mixed-precision backward: the VJP of a cast is the
+    cast back, so every parameter gradient arrives in f32.
+
+    `dtype=f32` leaves the function unchanged.
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", "\"bf16\"",
+           "Compute type of the matrix ops: bf16, f16 or f32">,
+    Option<"funcName", "func", "std::string", "\"forward\"",
+           "Function to rewrite">,
+  ];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 #endif // MIND_TRANSFORMS_PASSES_TD
