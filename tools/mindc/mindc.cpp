@@ -42,6 +42,7 @@ cl::OptionCategory irCat("mindc ir options");
 cl::OptionCategory reportCat("mindc report options");
 cl::OptionCategory evalCat("mindc eval options");
 cl::OptionCategory shapeCat("Micro-step shape (ir, report)");
+cl::OptionCategory dtypeCat("Precision");
 
 cl::opt<std::string> configPath(cl::Positional, cl::desc("CONFIG.json"),
                                 cl::Required);
@@ -51,6 +52,11 @@ cl::opt<std::string> stage("stage",
 cl::opt<std::string> dumpDir("dump-ir",
                              cl::desc("Write the IR after every stage to DIR"),
                              cl::value_desc("DIR"), cl::cat(irCat));
+cl::opt<std::string> dtypeOpt(
+    "dtype",
+    cl::desc("Compute type: bfloat16 (MiniMind's default), float16 or "
+             "float32 (eval defaults to float32, to check numerics)"),
+    cl::init(""), cl::cat(dtypeCat));
 cl::opt<bool> jsonOut("json", cl::desc("Print the report as JSON"),
                       cl::cat(reportCat));
 cl::opt<int64_t> batchSize("batch_size", cl::desc("Sequences per micro-step"),
@@ -76,8 +82,8 @@ cl::opt<int64_t> accumulationSteps(
 const char *kOverview = R"(mindc: compile MiniMind configs into trainers
 
 Commands:
-  mindc ir CONFIG [--stage=forward|train] [--dump-ir=DIR] [MLIR flags]
-      Print the IR of the model at a stage (default: train).
+  mindc ir CONFIG [--stage=forward|train] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
+      Print the IR of the model at a stage (default: train, bfloat16).
   mindc report CONFIG [--json]
       Parameter count, matmul FLOPs per token and per micro-step.
   mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
@@ -134,8 +140,21 @@ private:
   int index = 0;
 };
 
+/// The pipeline spelling of --dtype, with `fallback` when it is not given.
+std::string computeType(llvm::StringRef fallback) {
+  std::string d = dtypeOpt.empty() ? fallback.str() : dtypeOpt.getValue();
+  if (d == "bfloat16" || d == "bf16")
+    return "bf16";
+  if (d == "float16" || d == "f16")
+    return "f16";
+  if (d == "float32" || d == "f32")
+    return "f32";
+  fail("--dtype must be bfloat16, float16 or float32, got '" + d + "'");
+}
+
 /// Runs the stages up to `target` ("forward" runs none).
-void runStages(ModuleOp module, llvm::StringRef target) {
+void runStages(ModuleOp module, llvm::StringRef target,
+               llvm::StringRef defaultDtype = "bfloat16") {
   std::unique_ptr<DumpAfterEachPass> dumper;
   if (!dumpDir.empty()) {
     if (auto ec = llvm::sys::fs::create_directories(dumpDir))
@@ -150,7 +169,9 @@ void runStages(ModuleOp module, llvm::StringRef target) {
     fail("invalid pass manager options");
   if (dumper)
     pm.addInstrumentation(std::move(dumper));
-  mind::buildTrainPipeline(pm);
+  mind::TrainPipelineOptions options;
+  options.dtype = computeType(defaultDtype);
+  mind::buildTrainPipeline(pm, options);
   if (failed(pm.run(module)))
     fail("compilation failed");
 }
@@ -245,7 +266,7 @@ int runEval(MLIRContext &ctx) {
              " is outside the vocabulary [0, " +
              std::to_string(cfg.vocabSize) + ")");
     auto module = buildForward(ctx, cfg, {ids.shape[0], ids.shape[1]});
-    runStages(*module, "train");
+    runStages(*module, "train", "float32");
     auto step = module->lookupSymbol<func::FuncOp>("train_step");
     auto params = mind::CpuTrainer::parameters(step);
     auto weights = mind::runtime::SafetensorsFile::load(weightsPath);
@@ -315,7 +336,8 @@ int main(int argc, char **argv) {
     args.push_back(argv[i]);
   std::string toolName = "mindc " + command;
   args[0] = toolName.c_str();
-  std::vector<const cl::OptionCategory *> cats = {&cl::getGeneralCategory()};
+  std::vector<const cl::OptionCategory *> cats = {&cl::getGeneralCategory(),
+                                                 &dtypeCat};
   if (which == 0)
     cats.insert(cats.end(), {&irCat, &shapeCat});
   if (which == 1)
