@@ -26,4 +26,4 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.mind_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["mind-opt", "mindc", "mind-train"], [config.mind_tools_dir])
+    ["mind-opt", "mindc", "mind-train", "mind-data"], [config.mind_tools_dir])

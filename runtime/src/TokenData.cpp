@@ -2,9 +2,12 @@
 
 #include "mind/runtime/TokenData.h"
 
+#include "mind/runtime/Dataset.h"
 #include "mind/runtime/Safetensors.h"
 
 #include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -80,10 +83,37 @@ std::vector<int64_t> readTextIds(const std::string &path) {
   }
   return ids;
 }
+// A token shard (or a directory of them): by extension or magic.
+bool isShardPath(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return true;
+  if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".mtok") == 0)
+    return true;
+  char magic[8] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(magic, 8) && std::memcmp(magic, ShardHeader::kMagic, 8) == 0;
+}
 } // namespace
 
 TokenSamples mind::runtime::loadTokenSamples(const std::string &path,
                                              int64_t length, int64_t vocab) {
+  if (isShardPath(path)) {
+    // MiniMind's PretrainDataset: one document per sample.
+    DatasetOptions opts;
+    opts.maxLength = length;
+    opts.expectVocab = vocab;
+    std::shared_ptr<const Dataset> ds;
+    try {
+      ds = Dataset::open({path}, opts);
+    } catch (const DataError &e) {
+      throw std::runtime_error(e.what());
+    }
+    std::vector<std::vector<int64_t>> samples(ds->numSamples());
+    for (int64_t i = 0; i < ds->numSamples(); ++i)
+      samples[i] = ds->sample(i);
+    return TokenSamples(std::move(samples), length);
+  }
   std::vector<int64_t> ids;
   bool isSafetensors = path.size() >= 12 &&
                        path.compare(path.size() - 12, 12, ".safetensors") == 0;

@@ -7,11 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mind/Frontend/Config.h"
 #include "mind/Frontend/MiniMind.h"
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
+#include "mind/runtime/Checkpoint.h"
 #include "mind/runtime/Safetensors.h"
+#include "mind/runtime/Sha256.h"
 #include "mind/runtime/TokenData.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -20,20 +23,23 @@
 #include <cxxopts.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 using namespace mlir;
 namespace ref = mind::ref;
+namespace runtime = mind::runtime;
 
 namespace {
 struct Flags {
   std::string config, device, dtype, dataPath, saveDir, saveWeight, fromWeight,
-      metrics;
+      metrics, tokenizer;
   int64_t epochs, batchSize, accumulationSteps, maxSeqLen, logInterval,
-      saveInterval, syntheticSamples, maxSteps, seed;
+      saveInterval, keepLast, syntheticSamples, maxSteps, seed;
   double learningRate, gradClip;
   int fromResume;
 };
@@ -69,22 +75,33 @@ Flags parseFlags(int argc, char **argv) {
      cxxopts::value<int64_t>()->default_value("512"))
     ("log_interval", "Log every N micro-steps",
      cxxopts::value<int64_t>()->default_value("100"))
-    ("save_interval", "Save weights every N micro-steps (0: only at the end)",
+    ("save_interval", "Save weights and resume state every N optimizer steps "
+     "(0: only at the end)",
      cxxopts::value<int64_t>()->default_value("100"))
+    ("keep_last", "Resume files to keep: 1 keeps {stem}_resume.safetensors "
+     "only; K > 1 also keeps the last K as {stem}_resume_step{N}.safetensors",
+     cxxopts::value<int64_t>()->default_value("1"))
     ("save_dir", "Checkpoint directory",
      cxxopts::value<std::string>()->default_value("out"))
     ("save_weight", "Checkpoint name prefix",
      cxxopts::value<std::string>()->default_value("pretrain"))
-    ("from_weight", "Start from this safetensors file ('none': fresh init)",
+    ("from_weight", "Start from these weights (a weights-only file in fp16 "
+     "or fp32, or a resume file; 'none': fresh init)",
      cxxopts::value<std::string>()->default_value("none"))
-    ("from_resume", "Resume from the last checkpoint (not implemented yet)",
+    ("from_resume", "1: continue from {save_dir}/{save_weight}_{hidden}"
+     "{_moe}_resume.safetensors if it exists (else start fresh)",
      cxxopts::value<int>()->default_value("0"))
-    ("data_path", "Token data: safetensors with a 1-D int 'tokens' tensor, or "
-     "a text file of whitespace-separated ids; empty: synthetic data",
+    ("data_path", "Token data: a shard (*.mtok) or a directory of shards, "
+     "safetensors with a 1-D int 'tokens' tensor, or a text file of "
+     "whitespace-separated ids; empty: synthetic data",
      cxxopts::value<std::string>()->default_value(""))
+    ("tokenizer", "tokenizer.json the data was encoded with: its SHA-256 is "
+     "stored in resume files and checked when resuming ('none': not recorded)",
+     cxxopts::value<std::string>()->default_value("none"))
     ("synthetic_samples", "Samples of synthetic data when no --data_path",
      cxxopts::value<int64_t>()->default_value("256"))
-    ("max_steps", "Stop after N micro-steps (0: full epochs)",
+    ("max_steps", "Stop once N micro-steps of the run are done, counting "
+     "those before a resume (0: full epochs)",
      cxxopts::value<int64_t>()->default_value("0"))
     ("metrics", "Append one JSON line per logged micro-step to FILE",
      cxxopts::value<std::string>()->default_value(""))
@@ -113,12 +130,14 @@ Flags parseFlags(int argc, char **argv) {
   f.saveWeight = r["save_weight"].as<std::string>();
   f.fromWeight = r["from_weight"].as<std::string>();
   f.metrics = r["metrics"].as<std::string>();
+  f.tokenizer = r["tokenizer"].as<std::string>();
   f.epochs = r["epochs"].as<int64_t>();
   f.batchSize = r["batch_size"].as<int64_t>();
   f.accumulationSteps = r["accumulation_steps"].as<int64_t>();
   f.maxSeqLen = r["max_seq_len"].as<int64_t>();
   f.logInterval = r["log_interval"].as<int64_t>();
   f.saveInterval = r["save_interval"].as<int64_t>();
+  f.keepLast = r["keep_last"].as<int64_t>();
   f.syntheticSamples = r["synthetic_samples"].as<int64_t>();
   f.maxSteps = r["max_steps"].as<int64_t>();
   f.seed = r["seed"].as<int64_t>();
@@ -132,8 +151,12 @@ Flags parseFlags(int argc, char **argv) {
          "(--device=cpu)");
   if (f.dtype != "float32")
     fail("--dtype=" + f.dtype + ": the CPU trainer computes in float32");
-  if (f.fromResume != 0)
-    fail("--from_resume 1 is not implemented yet");
+  if (f.fromResume != 0 && f.fromResume != 1)
+    fail("--from_resume must be 0 or 1");
+  if (f.saveInterval < 0)
+    fail("--save_interval must not be negative");
+  if (f.maxSteps < 0)
+    fail("--max_steps must not be negative");
   auto positive = [](int64_t v, const char *name) {
     if (v < 1)
       fail(std::string("--") + name + " must be positive");
@@ -142,6 +165,7 @@ Flags parseFlags(int argc, char **argv) {
   positive(f.batchSize, "batch_size");
   positive(f.accumulationSteps, "accumulation_steps");
   positive(f.logInterval, "log_interval");
+  positive(f.keepLast, "keep_last");
   if (f.maxSeqLen < 2)
     fail("--max_seq_len must be at least 2");
   if (f.learningRate <= 0)
@@ -149,24 +173,54 @@ Flags parseFlags(int argc, char **argv) {
   return f;
 }
 
-std::string checkpointPath(const Flags &f, const mind::MiniMindConfig &cfg) {
-  return f.saveDir + "/" + f.saveWeight + "_" +
-         std::to_string(cfg.hiddenSize) + (cfg.useMoe ? "_moe" : "") +
-         ".safetensors";
-}
+/// Everything a save needs besides the trainer: names, model and run info.
+struct SaveContext {
+  std::string stem;
+  std::vector<runtime::TensorSpec> specs;
+  nlohmann::json config, training;
+  std::string runId, tokenizerSha256 = "none";
+  uint64_t seed = 0;
+  int64_t batchSize = 0, iters = 0, keepLast = 1;
+};
 
-/// Weights-only checkpoint: fp16, PyTorch names (MINIMIND-SPEC §6).
-void saveWeights(const std::string &path, const mind::CpuTrainer &trainer) {
-  std::filesystem::create_directories(
-      std::filesystem::path(path).parent_path());
-  mind::runtime::SafetensorsWriter w;
-  for (auto [p, v] : llvm::zip(trainer.params(), trainer.weights()))
-    w.addF16FromF32(p.name, p.shape, v);
-  w.write(path);
+/// Writes the weights-only file and, at an optimizer-step boundary, the
+/// resume file whose cursor says the next batch is `nextIt` of `nextEpoch`.
+/// Returns whether the resume file was written. Both writes are atomic, so
+/// a failure (disk full, kill) leaves the previous files loadable.
+bool saveCheckpoint(const SaveContext &c, const mind::CpuTrainer &trainer,
+                    int64_t nextEpoch, int64_t nextIt) {
+  runtime::saveWeightsFile(runtime::weightsPath(c.stem), c.specs,
+                           trainer.weights(), c.config);
+  if (!trainer.atOptimizerBoundary())
+    return false;
+  mind::CpuTrainerState s = trainer.exportState();
+  runtime::ResumeCheckpoint ck;
+  runtime::ResumeState &st = ck.state;
+  st.step = s.optimizerSteps;
+  st.microStep = nextEpoch * c.iters + nextIt;
+  st.epoch = nextEpoch;
+  st.worldSize = 1;
+  st.cursor = {nextEpoch, nextIt, c.batchSize, c.iters};
+  // The CPU trainer's generators (init, synthetic data, data order) are pure
+  // functions of the seed and the epoch: no other position to record.
+  st.rng.seed = c.seed;
+  st.rng.counters["data_order_epoch"] = static_cast<uint64_t>(nextEpoch);
+  st.runId = c.runId;
+  st.tokenizerSha256 = c.tokenizerSha256;
+  st.config = c.config;
+  st.training = c.training;
+  ck.weights = std::move(s.weights);
+  ck.expAvg = std::move(s.expAvg);
+  ck.expAvgSq = std::move(s.expAvgSq);
+  runtime::saveResume(c.stem, c.specs, ck, c.keepLast);
+  return true;
 }
 } // namespace
 
 int main(int argc, char **argv) {
+  // A write past RLIMIT_FSIZE must fail with EFBIG (a clear error, the old
+  // checkpoint kept), not kill the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   Flags f = parseFlags(argc, argv);
   mind::MiniMindConfig cfg;
   try {
@@ -180,11 +234,11 @@ int main(int argc, char **argv) {
 
   try {
     int64_t seq = f.maxSeqLen - 1;
-    mind::runtime::TokenSamples data =
+    runtime::TokenSamples data =
         f.dataPath.empty()
-            ? mind::runtime::syntheticSamples(f.syntheticSamples, f.maxSeqLen,
-                                     cfg.vocabSize, f.seed)
-            : mind::runtime::loadTokenSamples(f.dataPath, f.maxSeqLen, cfg.vocabSize);
+            ? runtime::syntheticSamples(f.syntheticSamples, f.maxSeqLen,
+                                        cfg.vocabSize, f.seed)
+            : runtime::loadTokenSamples(f.dataPath, f.maxSeqLen, cfg.vocabSize);
     int64_t iters = data.numSamples() / f.batchSize;
     if (iters < 1)
       fail("the data holds " + std::to_string(data.numSamples()) +
@@ -203,10 +257,48 @@ int main(int argc, char **argv) {
     auto step = module->lookupSymbol<func::FuncOp>("train_step");
     auto params = mind::CpuTrainer::parameters(step);
 
+    SaveContext save;
+    save.stem = runtime::checkpointStem(f.saveDir, f.saveWeight, cfg.hiddenSize,
+                                        cfg.useMoe);
+    for (const auto &p : params)
+      save.specs.push_back({p.name, p.shape});
+    save.config = mind::toJson(cfg);
+    // The settings that shape the trajectory; a resume warns on changes.
+    save.training = {{"epochs", f.epochs},
+                     {"batch_size", f.batchSize},
+                     {"learning_rate", f.learningRate},
+                     {"accumulation_steps", f.accumulationSteps},
+                     {"grad_clip", f.gradClip},
+                     {"max_seq_len", f.maxSeqLen},
+                     {"dtype", f.dtype},
+                     {"seed", f.seed},
+                     {"data",
+                      {{"path", f.dataPath.empty() ? "synthetic" : f.dataPath},
+                       {"num_samples", data.numSamples()}}}};
+    save.seed = static_cast<uint64_t>(f.seed);
+    save.batchSize = f.batchSize;
+    save.iters = iters;
+    save.keepLast = f.keepLast;
+    save.runId = runtime::newRunId();
+    if (f.tokenizer != "none")
+      save.tokenizerSha256 = runtime::sha256FileHex(f.tokenizer);
+
+    // A resume file takes precedence over --from_weight (as in MiniMind).
+    std::optional<runtime::ResumeCheckpoint> resumed;
+    std::string resumeFile = runtime::resumePath(save.stem);
+    if (f.fromResume) {
+      if (std::filesystem::exists(resumeFile))
+        resumed = runtime::loadResumeFile(resumeFile, save.specs, save.config,
+                                          save.tokenizerSha256);
+      else
+        std::printf("mind-train: no resume file %s; starting fresh\n",
+                    resumeFile.c_str());
+    }
     std::vector<std::vector<float>> init;
-    if (f.fromWeight != "none")
-      init = mind::loadParameters(
-          mind::runtime::SafetensorsFile::load(f.fromWeight), params);
+    if (resumed)
+      init = resumed->weights;
+    else if (f.fromWeight != "none")
+      init = runtime::loadWeightsFile(f.fromWeight, save.specs, save.config);
     else
       init = mind::initParameters(params, static_cast<uint64_t>(f.seed));
 
@@ -226,18 +318,59 @@ int main(int argc, char **argv) {
                 f.config.c_str(), paramCount / 1e6,
                 static_cast<long long>(data.numSamples()),
                 static_cast<long long>(seq), static_cast<long long>(iters));
+
+    int64_t startEpoch = 0, startIt = 0;
+    if (resumed) {
+      const runtime::ResumeState &st = resumed->state;
+      for (const auto &d : runtime::diffJson(st.training, save.training))
+        std::cerr << "mind-train: warning: resuming with " << d.field << " "
+                  << d.current << " (the checkpoint was written with "
+                  << d.saved << "): the run will differ from an "
+                  << "uninterrupted one\n";
+      // MiniMind's rule: the global batch changed with the world size.
+      int64_t it = runtime::rescaleStepForWorldSize(st.cursor.batchIndex,
+                                                    st.worldSize, 1);
+      startEpoch = st.cursor.epoch + it / iters;
+      startIt = it % iters;
+      trainer.importState({std::move(resumed->weights), st.step,
+                           std::move(resumed->expAvg),
+                           std::move(resumed->expAvgSq)});
+      save.runId = st.runId;
+      std::printf("mind-train: resumed from %s (run %s): epoch %lld, "
+                  "micro-step %lld/%lld, optimizer step %lld\n",
+                  resumeFile.c_str(), st.runId.c_str(),
+                  static_cast<long long>(startEpoch + 1),
+                  static_cast<long long>(startIt),
+                  static_cast<long long>(iters),
+                  static_cast<long long>(st.step));
+    }
+
     std::ofstream metrics;
     if (!f.metrics.empty())
       metrics.open(f.metrics, std::ios::app);
 
-    auto start = std::chrono::steady_clock::now();
-    int64_t done = 0, total = f.epochs * iters;
+    // `done` counts micro-steps since the start of the run (resumes
+    // included), so --max_steps and the LR schedule ignore interruptions.
+    int64_t total = f.epochs * iters;
     if (f.maxSteps > 0 && f.maxSteps < total)
       total = f.maxSteps;
-    std::string ckpt = checkpointPath(f, cfg);
-    for (int64_t epoch = 0; epoch < f.epochs && done < total; ++epoch) {
-      std::vector<int64_t> order = data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
-      for (int64_t it = 0; it < iters && done < total; ++it, ++done) {
+    int64_t done = startEpoch * iters + startIt, startDone = done;
+    auto start = std::chrono::steady_clock::now();
+    auto trySave = [&](int64_t nextEpoch, int64_t nextIt) {
+      try {
+        return saveCheckpoint(save, trainer, nextEpoch, nextIt);
+      } catch (const std::exception &e) {
+        fail("cannot save the checkpoint of optimizer step " +
+             std::to_string(trainer.optimizer().stepCount()) + ": " + e.what() +
+             "; the checkpoint files on disk are the last complete ones");
+      }
+    };
+    for (int64_t epoch = startEpoch; epoch < f.epochs && done < total;
+         ++epoch) {
+      std::vector<int64_t> order =
+          data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
+      int64_t first = epoch == startEpoch ? startIt : 0;
+      for (int64_t it = first; it < iters && done < total; ++it, ++done) {
         auto batch = data.batch(order, it * f.batchSize, f.batchSize);
         auto asTensor = [&](const std::vector<int64_t> &v) {
           return ref::Tensor::fromData({batch.batch, batch.seq},
@@ -254,8 +387,9 @@ int main(int argc, char **argv) {
           double secs = std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count();
-          double perStep = secs / (done + 1);
-          double tokS = (done + 1) * f.batchSize * seq / secs;
+          int64_t ran = done + 1 - startDone;
+          double perStep = secs / ran;
+          double tokS = ran * f.batchSize * seq / secs;
           std::printf("Epoch:[%lld/%lld](%lld/%lld) loss:%.6f lr:%.8f "
                       "epoch_Time:%.1fmin tokens/s:%.0f\n",
                       static_cast<long long>(epoch + 1),
@@ -270,12 +404,25 @@ int main(int argc, char **argv) {
                     << ",\"lr\":" << r.lr << ",\"tokens_per_s\":" << tokS
                     << "}\n";
         }
-        if (f.saveInterval > 0 && (it + 1) % f.saveInterval == 0)
-          saveWeights(ckpt, trainer);
+        if (!last && r.optimizerStep && f.saveInterval > 0 &&
+            trainer.optimizer().stepCount() % f.saveInterval == 0) {
+          bool wrap = it + 1 == iters;
+          trySave(wrap ? epoch + 1 : epoch, wrap ? 0 : it + 1);
+        }
       }
     }
-    saveWeights(ckpt, trainer);
-    std::printf("mind-train: saved %s\n", ckpt.c_str());
+    bool wrote = trySave(done / iters, done % iters);
+    std::printf("mind-train: saved %s\n",
+                runtime::weightsPath(save.stem).c_str());
+    if (wrote)
+      std::printf("mind-train: saved %s (optimizer step %lld)\n",
+                  resumeFile.c_str(),
+                  static_cast<long long>(trainer.optimizer().stepCount()));
+    else
+      std::printf("mind-train: resume file not updated: the run stopped "
+                  "%lld micro-step(s) into an accumulation window (resume "
+                  "files are written at optimizer-step boundaries)\n",
+                  static_cast<long long>(trainer.pendingMicroSteps()));
   } catch (const std::exception &e) {
     fail(e.what());
   }

@@ -10,11 +10,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "mind/Analysis/Cost.h"
+#include "mind/Conversion/LowerToPlan.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/Frontend/MiniMind.h"
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
+#include "mind/runtime/Bundle.h"
+#ifdef MIND_HAVE_NVRTC
+#include "mind/runtime/Nvrtc.h"
+#endif
 #include "mind/runtime/Safetensors.h"
 
 #include "mlir/IR/AsmState.h"
@@ -25,6 +30,7 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -41,6 +47,7 @@ namespace {
 cl::OptionCategory irCat("mindc ir options");
 cl::OptionCategory reportCat("mindc report options");
 cl::OptionCategory evalCat("mindc eval options");
+cl::OptionCategory compileCat("mindc compile options");
 cl::OptionCategory shapeCat("Micro-step shape (ir, report)");
 cl::OptionCategory dtypeCat("Precision");
 
@@ -71,9 +78,20 @@ cl::opt<std::string> weightsPath(
 cl::opt<std::string> batchPath(
     "batch", cl::desc("safetensors with ids, targets, mask [batch, seq]"),
     cl::value_desc("B.safetensors"), cl::cat(evalCat));
-cl::opt<std::string> outPath("o", cl::desc("Output safetensors"),
-                             cl::value_desc("OUT.safetensors"),
-                             cl::cat(evalCat));
+cl::opt<std::string> outPath("o", cl::desc("Output file"),
+                             cl::value_desc("OUT"), cl::cat(evalCat),
+                             cl::cat(compileCat));
+cl::opt<std::string> emitKind(
+    "emit", cl::desc("compile: 'trainer' (an executable) or 'bundle'"),
+    cl::init("trainer"), cl::cat(compileCat));
+cl::opt<std::string> archOpt(
+    "arch", cl::desc("compile: GPU architecture for NVRTC (sm_90a, sm_80)"),
+    cl::init("sm_90a"), cl::cat(compileCat));
+cl::opt<std::string> trainerRuntime(
+    "trainer-runtime",
+    cl::desc("compile: the mind-trainer executable to embed the bundle in "
+             "(default: mind-trainer next to mindc)"),
+    cl::cat(compileCat));
 cl::opt<int64_t> accumulationSteps(
     "accumulation_steps",
     cl::desc("eval: gradients are of (loss + aux) / accumulation_steps"),
@@ -86,6 +104,9 @@ Commands:
       Print the IR of the model at a stage (default: train, bfloat16).
   mindc report CONFIG [--json]
       Parameter count, matmul FLOPs per token and per micro-step.
+  mindc compile CONFIG -o TRAINER [--emit=trainer|bundle] [--dtype=T] [--arch=sm_90a]
+      Compile the training step for the GPU: a trainer executable (the
+      mind-trainer runtime with the bundle embedded) or the bundle alone.
   mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
       Run one train step on the reference interpreter and write loss,
       aux_loss, logits and grad.<param>.
@@ -247,6 +268,96 @@ ref::Tensor readTokens(const mind::runtime::SafetensorsFile &f,
   return ref::Tensor::fromData(t->shape, {v.begin(), v.end()});
 }
 
+/// Lowers the train step to a plan and compiles its kernels with NVRTC.
+mind::runtime::Bundle compileBundle(ModuleOp module,
+                                    const mind::MiniMindConfig &cfg,
+                                    mind::TrainShape shape,
+                                    const std::string &dtype) {
+  auto step = module.lookupSymbol<func::FuncOp>("train_step");
+  FailureOr<mind::runtime::Plan> plan = mind::lowerToPlan(step);
+  if (failed(plan))
+    fail("lowering to the GPU plan failed");
+  mind::runtime::Bundle bundle;
+  bundle.plan = std::move(*plan);
+  bundle.plan.config = mind::toJson(cfg);
+  static const char *names[] = {"float32", "bfloat16", "float16"};
+  std::string dtypeName = dtype == "f32" ? names[0]
+                          : dtype == "bf16" ? names[1]
+                                            : names[2];
+  bundle.plan.meta = {{"batch_size", shape.batch},
+                      {"seq_len", shape.seqLen},
+                      {"dtype", dtypeName},
+                      {"arch", archOpt.getValue()},
+                      {"compiler", "mindc"}};
+  std::vector<std::string> nameExprs;
+  for (const auto &k : bundle.plan.kernels)
+    nameExprs.push_back(k.nameExpr);
+#ifndef MIND_HAVE_NVRTC
+  fail("this mindc was built without the CUDA toolkit: it cannot compile "
+       "kernels (rebuild with CUDA 13 at /usr/local/cuda)");
+#else
+  try {
+    auto compiled = mind::runtime::compileKernels(
+        mind::runtime::kernelLibrarySource(), nameExprs, archOpt);
+    for (size_t i = 0; i < nameExprs.size(); ++i)
+      bundle.plan.kernels[i].loweredName = compiled.loweredNames[i];
+    bundle.cubin = std::move(compiled.cubin);
+    bundle.ptx = std::move(compiled.ptx);
+  } catch (const std::exception &e) {
+    fail(std::string("kernel compilation failed: ") + e.what());
+  }
+  bundle.cudaSource = mind::runtime::kernelLibrarySource();
+#endif
+  llvm::raw_string_ostream os(bundle.mlir);
+  module.print(os);
+  return bundle;
+}
+
+int runCompile(MLIRContext &ctx, const char *argv0) {
+  if (outPath.empty())
+    fail("compile needs -o OUT");
+  if (emitKind != "trainer" && emitKind != "bundle")
+    fail("--emit must be 'trainer' or 'bundle', got '" + emitKind + "'");
+  auto cfg = loadConfigOrDie();
+  mind::TrainShape shape{batchSize, maxSeqLen - 1};
+  auto module = buildForward(ctx, cfg, shape);
+  runStages(*module, "train");
+  auto bundle = compileBundle(*module, cfg, shape, computeType("bfloat16"));
+  try {
+    mind::runtime::validatePlan(bundle.plan);
+    if (emitKind == "bundle") {
+      mind::runtime::writeBundle(bundle, outPath);
+    } else {
+      std::string runtime = trainerRuntime;
+      if (runtime.empty()) {
+        llvm::SmallString<256> dir(
+            llvm::sys::fs::getMainExecutable(argv0, (void *)&runCompile));
+        llvm::sys::path::remove_filename(dir);
+        llvm::sys::path::append(dir, "mind-trainer");
+        runtime = dir.str().str();
+      }
+      if (!llvm::sys::fs::exists(runtime))
+        fail("the trainer runtime '" + runtime +
+             "' does not exist (build mind-trainer, or pass "
+             "--trainer-runtime, or use --emit=bundle)");
+      mind::runtime::writeEmbeddedExecutable(runtime, bundle, outPath);
+    }
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+  uint64_t params = 0;
+  for (const auto &b : bundle.plan.buffers)
+    if (b.kind == mind::runtime::BufferKind::Param)
+      params += b.bytes;
+  llvm::outs() << llvm::formatv(
+      "mindc: wrote {0} ({1}): {2} steps, {3} kernels, arena {4:f1} MiB, "
+      "cubin {5} KiB\n",
+      outPath, emitKind, bundle.plan.steps.size(), bundle.plan.kernels.size(),
+      bundle.plan.arenaBytes / 1048576.0, bundle.cubin.size() / 1024);
+  (void)params;
+  return 0;
+}
+
 int runEval(MLIRContext &ctx) {
   if (weightsPath.empty() || batchPath.empty() || outPath.empty())
     fail("eval needs --weights, --batch and -o");
@@ -326,9 +437,11 @@ int main(int argc, char **argv) {
                    .Case("ir", 0)
                    .Case("report", 1)
                    .Case("eval", 2)
+                   .Case("compile", 3)
                    .Default(-1);
   if (which < 0)
-    fail("unknown command '" + command + "' (expected ir, report or eval)");
+    fail("unknown command '" + command +
+         "' (expected ir, report, compile or eval)");
 
   // Shift the command out so that the option parser sees "mindc CONFIG ...".
   std::vector<const char *> args{argv[0]};
@@ -344,6 +457,8 @@ int main(int argc, char **argv) {
     cats.insert(cats.end(), {&reportCat, &shapeCat, &irCat});
   if (which == 2)
     cats.push_back(&evalCat);
+  if (which == 3)
+    cats.insert(cats.end(), {&compileCat, &shapeCat});
   cl::HideUnrelatedOptions(cats);
   cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                               kOverview);
@@ -357,7 +472,9 @@ int main(int argc, char **argv) {
     return runIr(ctx);
   case 1:
     return runReport(ctx);
-  default:
+  case 2:
     return runEval(ctx);
+  default:
+    return runCompile(ctx, argv[0]);
   }
 }

@@ -151,3 +151,53 @@ MicroStepResult CpuTrainer::microStep(int64_t step, const Tensor &ids,
   }
   return r;
 }
+
+CpuTrainerState CpuTrainer::exportState() const {
+  if (microInWindow != 0)
+    throw InterpreterError(
+        "trainer state requested " + std::to_string(microInWindow) +
+        " micro-steps into an accumulation window; states are taken at "
+        "optimizer-step boundaries only");
+  CpuTrainerState s;
+  s.weights = master;
+  s.optimizerSteps = adamw.stepCount();
+  for (size_t i = 0; i < master.size(); ++i) {
+    bool has = i < adamw.numParams();
+    s.expAvg.push_back(has ? adamw.expAvg(i)
+                           : std::vector<float>(master[i].size(), 0.0f));
+    s.expAvgSq.push_back(has ? adamw.expAvgSq(i)
+                             : std::vector<float>(master[i].size(), 0.0f));
+  }
+  return s;
+}
+
+void CpuTrainer::importState(CpuTrainerState s) {
+  auto check = [&](const std::vector<std::vector<float>> &list,
+                   const char *what) {
+    if (list.size() != info.size())
+      throw InterpreterError(std::string("trainer state: ") + what + " has " +
+                             std::to_string(list.size()) +
+                             " tensors, the model " +
+                             std::to_string(info.size()));
+    for (size_t i = 0; i < info.size(); ++i)
+      if (static_cast<int64_t>(list[i].size()) != info[i].numel())
+        throw InterpreterError(
+            std::string("trainer state: ") + what + " of '" + info[i].name +
+            "' has " + std::to_string(list[i].size()) + " elements, expected " +
+            std::to_string(info[i].numel()));
+  };
+  check(s.weights, "weights");
+  check(s.expAvg, "exp_avg");
+  check(s.expAvgSq, "exp_avg_sq");
+  if (s.optimizerSteps < 0)
+    throw InterpreterError("trainer state: negative optimizer step count");
+  master = std::move(s.weights);
+  // Step 0 means no moments yet: leave AdamW fresh, exactly as a new run.
+  if (s.optimizerSteps == 0)
+    adamw.reset();
+  else
+    adamw.restore(s.optimizerSteps, std::move(s.expAvg), std::move(s.expAvgSq));
+  for (auto &g : gradAccum)
+    std::fill(g.begin(), g.end(), 0.0f);
+  microInWindow = 0;
+}

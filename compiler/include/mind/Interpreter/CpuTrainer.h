@@ -58,6 +58,17 @@ loadParameters(const runtime::SafetensorsFile &file,
 std::vector<std::vector<float>>
 initParameters(const std::vector<ParamInfo> &params, uint64_t seed);
 
+/// The trainer's complete state at an optimizer-step boundary, one tensor
+/// per parameter in argument order. Gradient accumulators are not part of
+/// it: a state is only taken when they are empty (every accumulation window
+/// closed), so checkpoints are written at optimizer-step boundaries only.
+struct CpuTrainerState {
+  std::vector<std::vector<float>> weights; // fp32 master weights
+  int64_t optimizerSteps = 0;              // AdamW's step count t
+  // AdamW moments; zeros when optimizerSteps == 0.
+  std::vector<std::vector<float>> expAvg, expAvgSq;
+};
+
 class CpuTrainer {
 public:
   /// `trainStep` must be the output of mind-autodiff. `initial` holds one
@@ -79,6 +90,16 @@ public:
   const std::vector<std::vector<float>> &weights() const { return master; }
   const std::vector<std::vector<float>> &grads() const { return gradAccum; }
   runtime::AdamW &optimizer() { return adamw; }
+
+  /// Micro-steps accumulated since the last optimizer step.
+  int64_t pendingMicroSteps() const { return microInWindow; }
+  bool atOptimizerBoundary() const { return microInWindow == 0; }
+  /// Copies the state out. Throws InterpreterError between optimizer steps
+  /// (pending gradients would be lost).
+  CpuTrainerState exportState() const;
+  /// Replaces weights and optimizer state and clears the accumulators.
+  /// Throws InterpreterError (nothing changed) on a count or size mismatch.
+  void importState(CpuTrainerState state);
 
 private:
   mlir::func::FuncOp func;

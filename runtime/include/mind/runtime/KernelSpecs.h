@@ -25,6 +25,11 @@ namespace mind::runtime::kernels {
 /// throws std::invalid_argument for others.
 std::string cudaTypeName(DType dtype);
 
+/// `mind::rope_table` (not a template): B cos, B sin (f32 [seq, dim]), I seq,
+/// I dim, D theta, I maxPositions, D yarnFactor, I yarnOriginalMax,
+/// D betaFast, D betaSlow, D attentionFactor (D = double).
+LaunchConfig ropeTable(int64_t seq, int64_t dim);
+
 // Each kernel family adds its launch functions in its own header
 // (ElementwiseSpecs.h, NormSpecs.h, AttentionSpecs.h, MoeSpecs.h, ...),
 // included below as they are written.
@@ -32,3 +37,7 @@ std::string cudaTypeName(DType dtype);
 } // namespace mind::runtime::kernels
 
 #endif // MIND_RUNTIME_KERNELSPECS_H
+#include "mind/runtime/AttentionSpecs.h"
+#include "mind/runtime/DenseKernelSpecs.h"
+#include "mind/runtime/OptimizerSpecs.h"
+#include "mind/runtime/MoeSpecs.h"

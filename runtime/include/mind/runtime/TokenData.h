@@ -2,8 +2,8 @@
 //
 // Minimal pretraining data: fixed-length samples of token ids, padded with
 // pad id 0, served as MiniMind's PretrainDataset does (X = ids[:-1],
-// Y = ids[1:], mask = (ids != pad)[1:]). The shard reader and tokenizer
-// pipeline of the data issue will produce the same samples from corpora.
+// Y = ids[1:], mask = (ids != pad)[1:]), all held in memory. Dataset.h is
+// the streaming loader over token shards (mind-data encode).
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,10 +49,15 @@ private:
 TokenSamples syntheticSamples(int64_t count, int64_t length, int64_t vocab,
                               uint64_t seed);
 
-/// Token ids from `path` (a safetensors file with a 1-D integer tensor
-/// `tokens`, or a text file of whitespace-separated ids), cut into samples of
-/// `length` tokens; the last one is padded with 0. Throws std::runtime_error
-/// naming the file (and the line for text) on bad input or ids >= vocab.
+/// Samples from `path`:
+///  - a token shard (*.mtok, or a directory of them; docs/Data.md): one
+///    sample per document, truncated/padded to `length` (PretrainDataset);
+///    a shard of another vocabulary size than `vocab` is rejected;
+///  - a safetensors file with a 1-D integer tensor `tokens`, or a text file
+///    of whitespace-separated ids: cut into samples of `length` tokens, the
+///    last one padded with 0.
+/// Throws std::runtime_error naming the file (and the line for text) on bad
+/// input or ids >= vocab.
 TokenSamples loadTokenSamples(const std::string &path, int64_t length,
                               int64_t vocab);
 

@@ -1,0 +1,72 @@
+//===- AttentionSpecs.h - launch rules of the attention kernels -*- C++ -*-===//
+//
+// Grouped-query attention (runtime/kernels/attention.cuh), semantics of
+// ref::attention / ref::attentionGrad: q/out/dout/dq [B,S,Hq,D] and
+// k/v/dk/dv [B,S,Hkv,D] in the storage type T (f32, bf16 or f16), lse
+// [B,Hq,S] f32; query head h reads KV head h / (Hq/Hkv). Head dims 16, 32,
+// 64 and 128 are instantiated; Hq must be a multiple of Hkv. Every buffer
+// must be 16-byte aligned (the arena's 256-byte alignment is enough).
+//
+// Argument kinds: B = buffer pointer, I = int64, F = float.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MIND_RUNTIME_ATTENTIONSPECS_H
+#define MIND_RUNTIME_ATTENTIONSPECS_H
+
+#include "mind/runtime/Plan.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mind::runtime::kernels {
+
+/// mind::attention_fwd<T, D>, one launch:
+///   (B q, B k, B v, B out, B lse, I seq, I qHeads, I kvHeads, F scale,
+///    I causal)
+/// writes every element of out and lse. causal != 0 lets query i see keys
+/// j <= i only.
+LaunchConfig attentionForward(DType dtype, int64_t batch, int64_t seq,
+                              int64_t qHeads, int64_t kvHeads, int64_t headDim);
+
+/// A workspace buffer the plan must provide to the backward launches (an
+/// Activation live from `prep` to `dqCast`; no zeroing needed).
+struct AttentionWorkspace {
+  const char *name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+/// The attention backward: three launches, run in this order on one stream.
+///
+/// prep = mind::attention_bwd_prep<T>:
+///   (B out, B dout, B delta, B dqAcc, I batch, I seq, I qHeads, I headDim)
+///   delta[b,h,i] = sum_d dout*out; zeroes dqAcc.
+/// main = mind::attention_bwd<T, D>:
+///   (B q, B k, B v, B dout, B lse, B delta, B dqAcc, B dk, B dv, I seq,
+///    I qHeads, I kvHeads, F scale, I causal)
+///   writes every element of dk and dv (summed over the query heads of each
+///   KV head), adds dq into dqAcc with fp32 atomics.
+/// dqCast = mind::attention_dq_cast<T>:
+///   (B dqAcc, B dq, I n) with n = B*S*Hq*D; writes every element of dq.
+///
+/// Workspaces (`workspaces`, in this order):
+///   "delta" f32 [B, Hq, S]     (written by prep, read by main)
+///   "dq_acc" f32 [B, S, Hq, D] (zeroed by prep, accumulated by main, read
+///                               by dqCast)
+struct AttentionBackward {
+  LaunchConfig prep, main, dqCast;
+  std::vector<AttentionWorkspace> workspaces;
+};
+AttentionBackward attentionBackward(DType dtype, int64_t batch, int64_t seq,
+                                    int64_t qHeads, int64_t kvHeads,
+                                    int64_t headDim);
+
+/// Every attention name expression for `dtype` and `headDim` (for compile
+/// checks and for plans that want the whole family).
+std::vector<std::string> attentionKernelNames(DType dtype, int64_t headDim);
+
+} // namespace mind::runtime::kernels
+
+#endif // MIND_RUNTIME_ATTENTIONSPECS_H

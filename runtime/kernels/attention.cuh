@@ -1,0 +1,402 @@
+// Grouped-query attention, forward and backward, flash-attention style: a
+// block owns a tile of queries (forward) or keys (backward) and streams the
+// other side through shared memory; softmax statistics are kept in fp32 and
+// no S x S matrix ever reaches global memory. Launch rules and argument
+// orders: runtime/include/mind/runtime/AttentionSpecs.h.
+//
+// Every tile product goes through TileMma: a block-wide C[M,N] (+)= A * B of
+// shared-memory tiles with an fp32 result in shared memory. For 16-bit
+// storage it runs on tensor cores (WMMA m16n16k16, fp32 accumulation; P and
+// dS are rounded to the storage type before their products, as in
+// FlashAttention-2); for float storage it is a register-blocked fp32 FMA loop
+// (TF32 tensor cores would miss the f32 tolerance). The softmax and the
+// elementwise backward steps are shared by both paths.
+//
+// Performance plan (this is the simple, correct first version): keep S/P and
+// the O accumulator in registers with mma.sync fragments instead of the
+// shared-memory round trips after every product, double-buffer the K/V (or
+// Q/dO) tiles with cp.async, and on sm_90a move to wgmma + TMA.
+#pragma once
+#include <mma.h>
+
+namespace mind {
+namespace attn {
+constexpr int kThreads = 128; // 4 warps; every attention kernel uses this
+constexpr int kWarps = kThreads / 32;
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+
+template <bool C, typename A, typename B> struct Select { typedef A type; };
+template <typename A, typename B> struct Select<false, A, B> {
+  typedef B type;
+};
+
+// Tile shapes and padded leading dimensions (in elements) of the shared
+// tiles. 16-bit tiles pad by 8 elements and fp32 tiles by 4 (WMMA needs
+// 16-byte multiples); float storage pads by 1 so that the FMA loops, which
+// walk rows and columns alike, see no bank conflicts. KEEP IN SYNC with
+// AttentionSpecs.cpp, which sizes the dynamic shared memory from these.
+template <typename T, int D> struct Cfg {
+  static constexpr bool kWide = sizeof(T) == 4; // fp32 storage: FMA path
+  static constexpr int kPadT = kWide ? 1 : 8;
+  static constexpr int kPadF = kWide ? 1 : 4;
+  static constexpr int kKeyTile = D == 128 ? 32 : 64; // BK (both passes)
+  static constexpr int kFwdQTile = 64;                // BQ, forward
+  static constexpr int kBwdQTile = 32;                // BQ, backward
+  static constexpr int kLdT = D + kPadT;              // Q/K/V/dO rows
+  static constexpr int kLdP = kKeyTile + kPadT;       // P/dS (storage T)
+  static constexpr int kLdS = kKeyTile + kPadF;       // S/dP (fp32)
+  static constexpr int kLdO = D + kPadF;              // O/dK/dV/dQ (fp32)
+  static_assert(D == 16 || D == 32 || D == 64 || D == 128, "head dim");
+};
+
+__device__ __forceinline__ unsigned dynamicSmemBytes() {
+  unsigned r;
+  asm volatile("mov.u32 %0, %%dynamic_smem_size;" : "=r"(r));
+  return r;
+}
+
+// C[M,N] (+)= op(A)[M,K] * op(B)[K,N] over the whole block (all kThreads
+// threads must call it). op(A)(m,k) = TA ? A[k*lda+m] : A[m*lda+k];
+// op(B)(k,n) = TB ? B[n*ldb+k] : B[k*ldb+n]. C is fp32, ACC adds to it.
+// The caller synchronizes before (inputs written) and after (C read).
+template <typename T> struct TileMma {
+  // Tensor cores: each warp owns some 16x16 tiles of C.
+  template <int M, int N, int K, bool TA, bool TB, bool ACC>
+  static __device__ __forceinline__ void run(float *C, int ldc, const T *A,
+                                             int lda, const T *B, int ldb) {
+    using namespace nvcuda;
+    static_assert(M % 16 == 0 && N % 16 == 0 && K % 16 == 0, "wmma tiles");
+    typedef typename Select<TA, wmma::col_major, wmma::row_major>::type LA;
+    typedef typename Select<TB, wmma::col_major, wmma::row_major>::type LB;
+    constexpr int tilesN = N / 16, tiles = (M / 16) * tilesN;
+    for (int t = threadIdx.x / 32; t < tiles; t += kWarps) {
+      int tm = t / tilesN * 16, tn = t % tilesN * 16;
+      wmma::fragment<wmma::accumulator, 16, 16, 16, float> c;
+      float *pc = C + tm * ldc + tn;
+      if (ACC)
+        wmma::load_matrix_sync(c, pc, ldc, wmma::mem_row_major);
+      else
+        wmma::fill_fragment(c, 0.0f);
+#pragma unroll
+      for (int k = 0; k < K; k += 16) {
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, LA> a;
+        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, LB> b;
+        wmma::load_matrix_sync(a, TA ? A + k * lda + tm : A + tm * lda + k,
+                               lda);
+        wmma::load_matrix_sync(b, TB ? B + tn * ldb + k : B + k * ldb + tn,
+                               ldb);
+        wmma::mma_sync(c, a, b, c);
+      }
+      wmma::store_matrix_sync(pc, c, ldc, wmma::mem_row_major);
+    }
+  }
+};
+
+template <> struct TileMma<float> {
+  // fp32 FMA: 16 threads across N, 8 down M; each thread owns a strided
+  // (M/8) x (N/16) micro-tile, so a warp reads 2 rows of A (broadcast) and
+  // 16 consecutive columns of B per k.
+  template <int M, int N, int K, bool TA, bool TB, bool ACC>
+  static __device__ __forceinline__ void run(float *C, int ldc, const float *A,
+                                             int lda, const float *B, int ldb) {
+    constexpr int TC = 16, TR = kThreads / TC;
+    static_assert(M % TR == 0 && N % TC == 0, "fma tiles");
+    constexpr int TM = M / TR, TN = N / TC;
+    int c0 = threadIdx.x % TC, r0 = threadIdx.x / TC;
+    float acc[TM][TN];
+#pragma unroll
+    for (int i = 0; i < TM; ++i)
+#pragma unroll
+      for (int j = 0; j < TN; ++j)
+        acc[i][j] = ACC ? C[(r0 + i * TR) * ldc + c0 + j * TC] : 0.0f;
+#pragma unroll 4
+    for (int k = 0; k < K; ++k) {
+      float a[TM], b[TN];
+#pragma unroll
+      for (int i = 0; i < TM; ++i) {
+        int m = r0 + i * TR;
+        a[i] = TA ? A[k * lda + m] : A[m * lda + k];
+      }
+#pragma unroll
+      for (int j = 0; j < TN; ++j) {
+        int n = c0 + j * TC;
+        b[j] = TB ? B[n * ldb + k] : B[k * ldb + n];
+      }
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j)
+          acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+#pragma unroll
+    for (int i = 0; i < TM; ++i)
+#pragma unroll
+      for (int j = 0; j < TN; ++j)
+        C[(r0 + i * TR) * ldc + c0 + j * TC] = acc[i][j];
+  }
+};
+
+// Copies `rows` rows of D elements (global row r at g + r * stride) into a
+// shared tile with leading dimension ld; rows at or past `valid` are zeroed
+// (so padding keys contribute exact zeros, never garbage). 16-byte global
+// loads: D * sizeof(T) is a multiple of 16 and rows start 16-byte aligned.
+template <typename T, int D>
+__device__ __forceinline__ void loadRows(T *s, int ld, const T *g, i64 stride,
+                                         int rows, i64 valid) {
+  constexpr int kVec = 16 / sizeof(T), kChunks = D / kVec;
+  for (int idx = threadIdx.x; idx < rows * kChunks; idx += kThreads) {
+    int r = idx / kChunks, c = idx % kChunks * kVec;
+    if constexpr (sizeof(T) == 4) { // float rows are padded by 1: per element
+      float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+      if (r < valid)
+        v = *reinterpret_cast<const float4 *>(g + r * stride + c);
+      T *d = s + r * ld + c;
+      d[0] = v.x, d[1] = v.y, d[2] = v.z, d[3] = v.w;
+    } else { // padded 16-bit rows stay 16-byte aligned
+      uint4 v = make_uint4(0, 0, 0, 0);
+      if (r < valid)
+        v = *reinterpret_cast<const uint4 *>(g + r * stride + c);
+      *reinterpret_cast<uint4 *>(s + r * ld + c) = v;
+    }
+  }
+}
+} // namespace attn
+
+// Forward. Block (query tile, query head, batch); the grid's x runs the
+// query tiles backwards so that causal blocks with the most key tiles start
+// first. Per key tile: S = Q K^T; online softmax per row (one warp per row,
+// fp32 running max m and sum l, in log2 units); O = O * alpha + P V.
+template <typename T, int D>
+__global__ void __launch_bounds__(attn::kThreads)
+    attention_fwd(const T *q, const T *k, const T *v, T *out, float *lse,
+                  i64 seq, i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  typedef attn::Cfg<T, D> C;
+  constexpr int BQ = C::kFwdQTile, BK = C::kKeyTile;
+  constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
+  extern __shared__ __align__(128) unsigned char smem[];
+  T *sQ = reinterpret_cast<T *>(smem);
+  T *sK = sQ + BQ * ldT, *sV = sK + BK * ldT;
+  T *sPT = sV + BK * ldT; // P in storage type (16-bit path only)
+  float *sS = reinterpret_cast<float *>(C::kWide ? sPT : sPT + BQ * ldP);
+  float *sO = sS + BQ * ldS, *sM = sO + BQ * ldO, *sL = sM + BQ;
+  // fp32 storage rewrites S in place with P (same element, same thread).
+  T *sP = C::kWide ? reinterpret_cast<T *>(sS) : sPT;
+  if (threadIdx.x == 0 &&
+      attn::dynamicSmemBytes() <
+          static_cast<unsigned>(reinterpret_cast<unsigned char *>(sL + BQ) -
+                                smem))
+    __trap(); // launched with less shared memory than the layout needs
+
+  const int b = blockIdx.z, h = blockIdx.y;
+  const i64 q0 = static_cast<i64>(gridDim.x - 1 - blockIdx.x) * BQ;
+  const i64 kvh = h / (qHeads / kvHeads);
+  const i64 qStride = qHeads * D, kvStride = kvHeads * D;
+  const float sl2 = scale * attn::kLog2e;
+  const float ninf = -__int_as_float(0x7f800000);
+
+  attn::loadRows<T, D>(sQ, ldT, q + (b * seq + q0) * qStride + h * D, qStride,
+                       BQ, seq - q0);
+  for (int i = threadIdx.x; i < BQ * ldO; i += attn::kThreads)
+    sO[i] = 0.0f;
+  for (int i = threadIdx.x; i < BQ; i += attn::kThreads) {
+    sM[i] = ninf;
+    sL[i] = 0.0f;
+  }
+  i64 lastQ = min(q0 + BQ, seq) - 1;
+  i64 keyTiles = causal ? lastQ / BK + 1 : (seq + BK - 1) / BK;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  constexpr int kPerLane = (BK + 31) / 32;
+
+  for (i64 kt = 0; kt < keyTiles; ++kt) {
+    i64 k0 = kt * BK;
+    const i64 kvOff = (b * seq + k0) * kvStride + kvh * D;
+    attn::loadRows<T, D>(sK, ldT, k + kvOff, kvStride, BK, seq - k0);
+    attn::loadRows<T, D>(sV, ldT, v + kvOff, kvStride, BK, seq - k0);
+    __syncthreads();
+    attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(sS, ldS, sQ,
+                                                                  ldT, sK, ldT);
+    __syncthreads();
+    for (int r = warp; r < BQ; r += attn::kWarps) {
+      i64 qi = q0 + r;
+      float s[kPerLane], mx = ninf;
+#pragma unroll
+      for (int e = 0; e < kPerLane; ++e) {
+        int c = lane + 32 * e;
+        i64 kj = k0 + c;
+        bool ok = c < BK && kj < seq && (!causal || kj <= qi);
+        s[e] = ok ? sS[r * ldS + c] * sl2 : ninf;
+        mx = fmaxf(mx, s[e]);
+      }
+      float mOld = sM[r];
+      float mNew = fmaxf(mOld, warpMax(mx));
+      float base = mNew == ninf ? 0.0f : mNew; // no (-inf) - (-inf)
+      float sum = 0.0f;
+#pragma unroll
+      for (int e = 0; e < kPerLane; ++e) {
+        int c = lane + 32 * e;
+        float p = exp2f(s[e] - base);
+        if (c < BK)
+          sP[r * ldP + c] = fromF32<T>(p);
+        sum += p;
+      }
+      sum = warpSum(sum);
+      float alpha = exp2f(mOld - base);
+      for (int c = lane; c < D; c += 32)
+        sO[r * ldO + c] *= alpha;
+      __syncwarp();
+      if (lane == 0) {
+        sM[r] = mNew;
+        sL[r] = sL[r] * alpha + sum;
+      }
+    }
+    __syncthreads();
+    attn::TileMma<T>::template run<BQ, D, BK, false, false, true>(sO, ldO, sP,
+                                                                  ldP, sV, ldT);
+    __syncthreads();
+  }
+
+  for (int r = warp; r < BQ; r += attn::kWarps) {
+    i64 qi = q0 + r;
+    if (qi >= seq)
+      break;
+    float l = sL[r], inv = 1.0f / l;
+    T *o = out + (b * seq + qi) * qStride + h * D;
+    for (int c = lane; c < D; c += 32)
+      o[c] = fromF32<T>(sO[r * ldO + c] * inv);
+    if (lane == 0)
+      lse[(b * qHeads + h) * seq + qi] = (sM[r] + log2f(l)) * attn::kLn2;
+  }
+}
+
+// Backward preprocessing: delta[b,h,i] = sum_d dout * out (fp32), and zeroes
+// the fp32 dq accumulator row. One warp per (b, i, h) row.
+template <typename T>
+__global__ void __launch_bounds__(256)
+    attention_bwd_prep(const T *out, const T *dout, float *delta, float *dqAcc,
+                       i64 batch, i64 seq, i64 qHeads, i64 headDim) {
+  i64 row = (static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  int lane = threadIdx.x & 31;
+  if (row >= batch * seq * qHeads)
+    return;
+  i64 h = row % qHeads, i = row / qHeads % seq, b = row / (qHeads * seq);
+  const T *o = out + row * headDim, *d = dout + row * headDim;
+  float acc = 0.0f;
+  for (i64 c = lane; c < headDim; c += 32) {
+    acc += toF32(o[c]) * toF32(d[c]);
+    dqAcc[row * headDim + c] = 0.0f;
+  }
+  acc = warpSum(acc);
+  if (lane == 0)
+    delta[(b * qHeads + h) * seq + i] = acc;
+}
+
+// Backward. Block (key tile, KV head, batch): K/V stay in shared memory while
+// the block walks every query head of the group and every query tile that
+// sees the keys, accumulating dK/dV in fp32 shared tiles (no atomics for
+// them); each query tile's dQ contribution is added atomically into the fp32
+// workspace dqAcc.
+template <typename T, int D>
+__global__ void __launch_bounds__(attn::kThreads)
+    attention_bwd(const T *q, const T *k, const T *v, const T *dout,
+                  const float *lse, const float *delta, float *dqAcc, T *dk,
+                  T *dv, i64 seq, i64 qHeads, i64 kvHeads, float scale,
+                  i64 causal) {
+  typedef attn::Cfg<T, D> C;
+  constexpr int BQ = C::kBwdQTile, BK = C::kKeyTile;
+  constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
+  extern __shared__ __align__(128) unsigned char smem[];
+  T *sK = reinterpret_cast<T *>(smem);
+  T *sV = sK + BK * ldT, *sQ = sV + BK * ldT, *sDO = sQ + BQ * ldT;
+  T *sPT = sDO + BQ * ldT, *sDST = sPT + BQ * ldP; // 16-bit path only
+  float *sS = reinterpret_cast<float *>(C::kWide ? sPT : sDST + BQ * ldP);
+  float *sDP = sS + BQ * ldS, *sDK = sDP + BQ * ldS, *sDV = sDK + BK * ldO;
+  float *sDQ = sDV + BK * ldO, *sLse = sDQ + BQ * ldO, *sDelta = sLse + BQ;
+  // fp32 storage rewrites S with P and dP with dS in place.
+  T *sP = C::kWide ? reinterpret_cast<T *>(sS) : sPT;
+  T *sDS = C::kWide ? reinterpret_cast<T *>(sDP) : sDST;
+  if (threadIdx.x == 0 &&
+      attn::dynamicSmemBytes() <
+          static_cast<unsigned>(reinterpret_cast<unsigned char *>(sDelta + BQ) -
+                                smem))
+    __trap();
+
+  const int b = blockIdx.z, kvh = blockIdx.y;
+  const i64 k0 = static_cast<i64>(blockIdx.x) * BK;
+  const i64 group = qHeads / kvHeads;
+  const i64 qStride = qHeads * D, kvStride = kvHeads * D;
+  const float sl2 = scale * attn::kLog2e;
+
+  const i64 kvOff = (b * seq + k0) * kvStride + kvh * D;
+  attn::loadRows<T, D>(sK, ldT, k + kvOff, kvStride, BK, seq - k0);
+  attn::loadRows<T, D>(sV, ldT, v + kvOff, kvStride, BK, seq - k0);
+  for (int i = threadIdx.x; i < BK * ldO; i += attn::kThreads)
+    sDK[i] = sDV[i] = 0.0f;
+  const i64 qTiles = (seq + BQ - 1) / BQ;
+  const i64 firstQt = causal ? k0 / BQ : 0; // earlier queries see no key here
+
+  for (i64 g = 0; g < group; ++g) {
+    const i64 h = kvh * group + g;
+    for (i64 qt = firstQt; qt < qTiles; ++qt) {
+      const i64 q0 = qt * BQ;
+      const i64 qOff = (b * seq + q0) * qStride + h * D;
+      attn::loadRows<T, D>(sQ, ldT, q + qOff, qStride, BQ, seq - q0);
+      attn::loadRows<T, D>(sDO, ldT, dout + qOff, qStride, BQ, seq - q0);
+      for (int r = threadIdx.x; r < BQ; r += attn::kThreads) {
+        i64 qi = q0 + r, idx = (b * qHeads + h) * seq + qi;
+        sLse[r] = qi < seq ? lse[idx] * attn::kLog2e : 0.0f;
+        sDelta[r] = qi < seq ? delta[idx] : 0.0f;
+      }
+      __syncthreads();
+      attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(
+          sS, ldS, sQ, ldT, sK, ldT);
+      attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(
+          sDP, ldS, sDO, ldT, sV, ldT);
+      __syncthreads();
+      // P = exp(scale*S - lse) (masked), dS = scale * P * (dP - delta).
+      for (int idx = threadIdx.x; idx < BQ * BK; idx += attn::kThreads) {
+        int r = idx / BK, c = idx % BK;
+        i64 qi = q0 + r, kj = k0 + c;
+        bool ok = qi < seq && kj < seq && (!causal || kj <= qi);
+        float p = ok ? exp2f(sS[r * ldS + c] * sl2 - sLse[r]) : 0.0f;
+        float ds = p * (sDP[r * ldS + c] - sDelta[r]) * scale;
+        sP[r * ldP + c] = fromF32<T>(p);
+        sDS[r * ldP + c] = fromF32<T>(ds);
+      }
+      __syncthreads();
+      attn::TileMma<T>::template run<BK, D, BQ, true, false, true>(
+          sDV, ldO, sP, ldP, sDO, ldT); // dV += P^T dO
+      attn::TileMma<T>::template run<BK, D, BQ, true, false, true>(
+          sDK, ldO, sDS, ldP, sQ, ldT); // dK += dS^T Q
+      attn::TileMma<T>::template run<BQ, D, BK, false, false, false>(
+          sDQ, ldO, sDS, ldP, sK, ldT); // dQ part = dS K
+      __syncthreads();
+      for (int idx = threadIdx.x; idx < BQ * D; idx += attn::kThreads) {
+        int r = idx / D, c = idx % D;
+        if (q0 + r < seq)
+          atomicAdd(dqAcc + qOff + r * qStride + c, sDQ[r * ldO + c]);
+      }
+      // The next tile's loads touch only sQ/sDO/sLse/sDelta, which nothing
+      // reads after the barrier above; sDQ is rewritten after two more.
+    }
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < BK * D; idx += attn::kThreads) {
+    int r = idx / D, c = idx % D;
+    if (k0 + r < seq) {
+      i64 o = kvOff + r * kvStride + c;
+      dk[o] = fromF32<T>(sDK[r * ldO + c]);
+      dv[o] = fromF32<T>(sDV[r * ldO + c]);
+    }
+  }
+}
+
+// dq = dqAcc cast to the storage type.
+template <typename T>
+__global__ void __launch_bounds__(256)
+    attention_dq_cast(const float *dqAcc, T *dq, i64 n) {
+  i64 i = static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n)
+    dq[i] = fromF32<T>(dqAcc[i]);
+}
+} // namespace mind

@@ -1,0 +1,188 @@
+// RMSNorm forward and backward: y = w * x * rsqrt(mean(x^2) + eps) over the
+// last dim, statistics in fp32. One warp per row; blocks are (32, warps).
+// Launch rules and argument orders: mind/runtime/DenseKernelSpecs.h.
+//
+// The weight gradient dw = sum_rows dy * x * rstd is reduced in two
+// deterministic stages: rmsnorm_grad writes one partial dw row per block
+// (each warp accumulates its rows in shared memory, then the block adds its
+// warps in a fixed order) and rmsnorm_grad_dw sums the partials per column
+// in a fixed order. Same shapes and launch => bitwise identical results.
+
+namespace mind {
+namespace norm_detail {
+
+constexpr int kNormPack = 4;
+
+template <typename T> struct alignas(sizeof(T) * kNormPack) NormPack {
+  T v[kNormPack];
+};
+
+template <typename T> __device__ __forceinline__ bool packAligned(const T *p) {
+  return reinterpret_cast<unsigned long long>(p) % (sizeof(T) * kNormPack) ==
+         0;
+}
+
+template <typename T>
+__device__ __forceinline__ void loadPack(const T *p, i64 i, int cnt, bool vec,
+                                         float (&out)[kNormPack]) {
+  if (vec && cnt == kNormPack) {
+    NormPack<T> pk = *reinterpret_cast<const NormPack<T> *>(p + i);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      out[k] = toF32(pk.v[k]);
+    return;
+  }
+#pragma unroll
+  for (int k = 0; k < kNormPack; ++k)
+    out[k] = k < cnt ? toF32(p[i + k]) : 0.0f;
+}
+
+template <typename T>
+__device__ __forceinline__ void storePack(T *p, i64 i, int cnt, bool vec,
+                                          const float (&in)[kNormPack]) {
+  if (vec && cnt == kNormPack) {
+    NormPack<T> pk;
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      pk.v[k] = fromF32<T>(in[k]);
+    *reinterpret_cast<NormPack<T> *>(p + i) = pk;
+    return;
+  }
+#pragma unroll
+  for (int k = 0; k < kNormPack; ++k)
+    if (k < cnt)
+      p[i + k] = fromF32<T>(in[k]);
+}
+
+__device__ __forceinline__ int packCount(i64 j, i64 n) {
+  return n - j < kNormPack ? static_cast<int>(n - j) : kNormPack;
+}
+
+// 1 / sqrt(mean + eps) with IEEE sqrt and division (rsqrtf is 2 ulp).
+__device__ __forceinline__ float rstdOf(float sumSq, i64 hidden, float eps) {
+  return 1.0f / sqrtf(sumSq / static_cast<float>(hidden) + eps);
+}
+
+} // namespace norm_detail
+
+// x[rows, hidden] T, w[hidden] W (float or T) -> y[rows, hidden] T.
+// Vector accesses need every row aligned: hidden % 4 == 0 and aligned bases.
+template <typename T, typename W>
+__global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
+                            float eps) {
+  using namespace norm_detail;
+  i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (row >= rows)
+    return; // warp-uniform: only warp shuffles follow
+  bool vec = hidden % kNormPack == 0 && packAligned(x) && packAligned(y) &&
+             packAligned(w);
+  const T *xr = x + row * hidden;
+  T *yr = y + row * hidden;
+  i64 first = threadIdx.x * kNormPack, step = 32 * kNormPack;
+  float ss = 0.0f;
+  for (i64 j = first; j < hidden; j += step) {
+    float a[kNormPack];
+    loadPack(xr, j, packCount(j, hidden), vec, a);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      ss += a[k] * a[k];
+  }
+  float r = rstdOf(warpSum(ss), hidden, eps);
+  for (i64 j = first; j < hidden; j += step) {
+    int cnt = packCount(j, hidden);
+    float a[kNormPack], g[kNormPack];
+    loadPack(xr, j, cnt, vec, a);
+    loadPack(w, j, cnt, vec, g);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      a[k] = g[k] * (a[k] * r);
+    storePack(yr, j, cnt, vec, a);
+  }
+}
+
+// Stage 1 of the backward. x, dy[rows, hidden] T, w[hidden] W ->
+// dx[rows, hidden] T and partial[gridDim.x, hidden] f32 (this block's share
+// of dw). With g = dy*w, r = rstd: dx = r*g - x * r^3 * mean(g*x).
+// Dynamic shared memory: blockDim.y * hidden floats. Warps walk rows with a
+// grid stride, so any grid size is correct; the workspace must hold
+// gridDim.x rows.
+template <typename T, typename W>
+__global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
+                             float *partial, i64 rows, i64 hidden, float eps) {
+  using namespace norm_detail;
+  extern __shared__ float normSmem[];
+  float *sdw = normSmem + threadIdx.y * hidden; // this warp's dw
+  for (i64 j = threadIdx.x; j < hidden; j += 32)
+    sdw[j] = 0.0f;
+  __syncwarp();
+
+  bool vec = hidden % kNormPack == 0 && packAligned(x) && packAligned(dy) &&
+             packAligned(dx) && packAligned(w);
+  i64 first = threadIdx.x * kNormPack, step = 32 * kNormPack;
+  i64 warps = static_cast<i64>(gridDim.x) * blockDim.y;
+  for (i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
+       row < rows; row += warps) {
+    const T *xr = x + row * hidden, *dyr = dy + row * hidden;
+    T *dxr = dx + row * hidden;
+    float ss = 0.0f, gx = 0.0f;
+    for (i64 j = first; j < hidden; j += step) {
+      int cnt = packCount(j, hidden);
+      float a[kNormPack], d[kNormPack], g[kNormPack];
+      loadPack(xr, j, cnt, vec, a);
+      loadPack(dyr, j, cnt, vec, d);
+      loadPack(w, j, cnt, vec, g);
+#pragma unroll
+      for (int k = 0; k < kNormPack; ++k) {
+        ss += a[k] * a[k];
+        gx += d[k] * g[k] * a[k];
+      }
+    }
+    float r = rstdOf(warpSum(ss), hidden, eps);
+    float c = r * r * r * (warpSum(gx) / static_cast<float>(hidden));
+    for (i64 j = first; j < hidden; j += step) {
+      int cnt = packCount(j, hidden);
+      float a[kNormPack], d[kNormPack], g[kNormPack], o[kNormPack];
+      loadPack(xr, j, cnt, vec, a);
+      loadPack(dyr, j, cnt, vec, d);
+      loadPack(w, j, cnt, vec, g);
+#pragma unroll
+      for (int k = 0; k < kNormPack; ++k) {
+        o[k] = r * d[k] * g[k] - a[k] * c;
+        if (k < cnt)
+          sdw[j + k] += d[k] * a[k] * r; // only this lane touches j..j+3
+      }
+      storePack(dxr, j, cnt, vec, o);
+    }
+  }
+  __syncthreads();
+  int tid = threadIdx.y * 32 + threadIdx.x;
+  for (i64 j = tid; j < hidden; j += 32 * blockDim.y) {
+    float s = 0.0f;
+    for (unsigned wi = 0; wi < blockDim.y; ++wi)
+      s += normSmem[wi * hidden + j];
+    partial[static_cast<i64>(blockIdx.x) * hidden + j] = s;
+  }
+}
+
+// Stage 2: dw[j] = (accumulate ? dw[j] : 0) + sum_p partial[p, j], summed in
+// a fixed order. Block (32, 8): threadIdx.x picks the column, threadIdx.y a
+// strided share of the partial rows; shared memory adds the 8 shares.
+__global__ void rmsnorm_grad_dw(const float *partial, float *dw, i64 numPartial,
+                                i64 hidden, i64 accumulate) {
+  __shared__ float share[8][33];
+  i64 j = static_cast<i64>(blockIdx.x) * 32 + threadIdx.x;
+  float s = 0.0f;
+  if (j < hidden)
+    for (i64 p = threadIdx.y; p < numPartial; p += blockDim.y)
+      s += partial[p * hidden + j];
+  share[threadIdx.y][threadIdx.x] = s;
+  __syncthreads();
+  if (threadIdx.y != 0 || j >= hidden)
+    return;
+  float total = 0.0f;
+  for (unsigned y = 0; y < blockDim.y; ++y)
+    total += share[y][threadIdx.x];
+  dw[j] = accumulate ? dw[j] + total : total;
+}
+
+} // namespace mind

@@ -1,0 +1,192 @@
+//===- ExecutorOptimizer.cpp - clip + AdamW (+ loss scaling) on device ----===//
+//
+// Three launches per optimizer step over the flat regions of the plan's
+// ParamLayout (see OptimizerSpecs.h); the state (norm, step count, loss
+// scale) stays on the device, so nothing here waits for the GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ExecutorImpl.h"
+
+using namespace mind::runtime;
+
+void Executor::initOptimizer(const DeviceOptimizerConfig &config) {
+  Impl &x = *impl;
+  const ParamLayout &l = x.layout();
+  if (config.accumulationSteps < 1)
+    throw std::invalid_argument("accumulation steps must be positive");
+  if (config.dynamicLossScale &&
+      (!(config.initialScale > 0) || config.growthInterval < 1))
+    throw std::invalid_argument("loss scaling needs a positive initial scale "
+                                "and growth interval");
+  x.kNorm = x.kernelIndex("mind::grad_sqnorm_partial");
+  x.kPrepare = x.kernelIndex("mind::optimizer_prepare");
+  x.kAdamw = x.kernelIndex("mind::adamw_fused");
+  if (x.kNorm < 0 || x.kPrepare < 0 || x.kAdamw < 0)
+    throw BundleError("plan: the bundle lacks the optimizer kernels (mindc "
+                      "must add kernels::optimizerKernelNames() to the plan)");
+  x.optConfig = config;
+  int64_t n = static_cast<int64_t>(l.numElements());
+  x.expAvg = DeviceBuffer(l.regionBytes);
+  x.expAvgSq = DeviceBuffer(l.regionBytes);
+  x.partials = DeviceBuffer(kernels::gradNormPartials(n) * sizeof(double));
+  x.optState = DeviceBuffer(sizeof(OptimizerState));
+  MIND_CUDA_CHECK(cudaMemsetAsync(x.expAvg.data(), 0, l.regionBytes, x.stream),
+                  "zero exp_avg");
+  MIND_CUDA_CHECK(
+      cudaMemsetAsync(x.expAvgSq.data(), 0, l.regionBytes, x.stream),
+      "zero exp_avg_sq");
+  OptimizerState st;
+  st.scale = config.dynamicLossScale ? config.initialScale : 1.0f;
+  st.invScale = static_cast<float>(1.0 / st.scale);
+  st.stepInvScale = st.invScale;
+  MIND_CUDA_CHECK(cudaMemcpyAsync(x.optState.data(), &st, sizeof(st),
+                                  cudaMemcpyHostToDevice, x.stream),
+                  "initialize the optimizer state");
+  if (findBuffer(x.bundle.plan, "grad_scale") < 0)
+    x.gradScaleFallback = DeviceBuffer(4);
+  x.setGradScale(st.scale);
+  MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), "initialize the optimizer");
+  x.optimizerReady = true;
+}
+
+void Executor::Impl::setGradScale(float scale) {
+  // The backward seed of the next window, as optimizer_prepare computes it.
+  float gradScale =
+      static_cast<float>(static_cast<double>(scale) /
+                         static_cast<double>(optConfig.accumulationSteps));
+  int64_t gs = findBuffer(bundle.plan, "grad_scale");
+  if (gs >= 0)
+    MIND_CUDA_CHECK(
+        cudaMemcpyAsync(ptr(gs), &gradScale, 4, cudaMemcpyHostToDevice, stream),
+        "set grad_scale");
+  MIND_CUDA_CHECK(cudaStreamSynchronize(stream), "set grad_scale");
+}
+
+void Executor::setOptimizerState(const OptimizerState &state) {
+  Impl &x = *impl;
+  if (!x.optimizerReady)
+    throw std::logic_error("setOptimizerState before initOptimizer");
+  if (!(state.scale > 0) || state.step < 0)
+    throw std::invalid_argument("setOptimizerState: bad scale or step");
+  OptimizerState st = state;
+  st.invScale = static_cast<float>(1.0 / st.scale);
+  st.stepInvScale = st.invScale;
+  st.skipped = 0;
+  MIND_CUDA_CHECK(cudaMemcpyAsync(x.optState.data(), &st, sizeof(st),
+                                  cudaMemcpyHostToDevice, x.stream),
+                  "restore the optimizer state");
+  x.setGradScale(st.scale);
+}
+
+void Executor::optimizerStep(double lr) {
+  Impl &x = *impl;
+  if (!x.optimizerReady)
+    throw std::logic_error("optimizerStep before initOptimizer");
+  const ParamLayout &l = x.layout();
+  const DeviceOptimizerConfig &c = x.optConfig;
+  long long n = static_cast<long long>(l.numElements());
+  float *param = reinterpret_cast<float *>(x.ptr(l.params[0]));
+  float *grad = reinterpret_cast<float *>(x.ptr(l.grads[0]));
+  void *state = x.optState.data();
+  void *partials = x.partials.data();
+  int64_t gs = findBuffer(x.bundle.plan, "grad_scale");
+  void *gradScale =
+      gs >= 0 ? static_cast<void *>(x.ptr(gs)) : x.gradScaleFallback.data();
+  void *expAvg = x.expAvg.data(), *expAvgSq = x.expAvgSq.data();
+
+  LaunchConfig norm = kernels::gradSqNormPartial(n);
+  void *normArgs[] = {&grad, &n, &state, &partials};
+  x.module->launch(static_cast<size_t>(x.kNorm), norm.grid, norm.block,
+                   norm.sharedBytes, normArgs, x.stream,
+                   "optimizer: gradient norm");
+
+  long long numPartials = kernels::gradNormPartials(n);
+  double maxNorm = c.maxGradNorm, beta1 = c.adamw.beta1, beta2 = c.adamw.beta2,
+         wd = c.adamw.weightDecay, eps = c.adamw.eps;
+  double invAccum = 1.0 / static_cast<double>(c.accumulationSteps);
+  long long dynamic = c.dynamicLossScale ? 1 : 0;
+  long long growth = c.growthInterval;
+  LaunchConfig prep = kernels::optimizerPrepare();
+  void *prepArgs[] = {&partials, &numPartials, &state,   &gradScale,
+                      &lr,       &maxNorm,     &beta1,   &beta2,
+                      &wd,       &invAccum,    &dynamic, &growth};
+  x.module->launch(static_cast<size_t>(x.kPrepare), prep.grid, prep.block,
+                   prep.sharedBytes, prepArgs, x.stream,
+                   "optimizer: clip and step scalars");
+
+  LaunchConfig adamw = kernels::adamwFused(n);
+  void *adamwArgs[] = {&param, &grad,  &expAvg, &expAvgSq, &n,
+                       &state, &beta1, &beta2,  &eps};
+  x.module->launch(static_cast<size_t>(x.kAdamw), adamw.grid, adamw.block,
+                   adamw.sharedBytes, adamwArgs, x.stream, "optimizer: AdamW");
+  if (x.options.syncEachStep)
+    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), "optimizer step");
+}
+
+OptimizerState Executor::optimizerState() {
+  Impl &x = *impl;
+  if (!x.optimizerReady)
+    throw std::logic_error("optimizerState before initOptimizer");
+  OptimizerState st;
+  MIND_CUDA_CHECK(cudaMemcpyAsync(&st, x.optState.data(), sizeof(st),
+                                  cudaMemcpyDeviceToHost, x.stream),
+                  "read the optimizer state");
+  synchronize();
+  return st;
+}
+
+std::vector<float> Executor::Impl::moment(const DeviceBuffer &m,
+                                          const std::string &name,
+                                          const char *which) {
+  Impl &x = *this;
+  if (!x.optimizerReady)
+    throw std::logic_error("optimizer moments before initOptimizer");
+  int64_t i = x.paramId(name);
+  const BufferDesc &b = x.buf(i);
+  std::vector<float> v(b.bytes / 4);
+  MIND_CUDA_CHECK(cudaMemcpyAsync(v.data(),
+                                  static_cast<const char *>(m.data()) +
+                                      (b.offset - x.layout().paramBase),
+                                  b.bytes, cudaMemcpyDeviceToHost, x.stream),
+                  std::string("download ") + which + " of '" + name + "'");
+  MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), "download moments");
+  return v;
+}
+
+std::vector<float> Executor::downloadExpAvg(const std::string &name) {
+  return impl->moment(impl->expAvg, name, "exp_avg");
+}
+
+std::vector<float> Executor::downloadExpAvgSq(const std::string &name) {
+  return impl->moment(impl->expAvgSq, name, "exp_avg_sq");
+}
+
+void Executor::Impl::setMoment(DeviceBuffer &m, const std::string &name,
+                               const std::vector<float> &values,
+                               const char *which) {
+  if (!optimizerReady)
+    throw std::logic_error("optimizer moments before initOptimizer");
+  int64_t i = paramId(name);
+  const BufferDesc &b = buf(i);
+  if (values.size() * 4 != b.bytes)
+    throw std::invalid_argument(std::string("upload ") + which + " of '" +
+                                name + "': " + std::to_string(values.size()) +
+                                " values for " + std::to_string(b.bytes / 4));
+  MIND_CUDA_CHECK(cudaMemcpyAsync(static_cast<char *>(m.data()) +
+                                      (b.offset - layout().paramBase),
+                                  values.data(), b.bytes,
+                                  cudaMemcpyHostToDevice, stream),
+                  std::string("upload ") + which + " of '" + name + "'");
+  MIND_CUDA_CHECK(cudaStreamSynchronize(stream), "upload moments");
+}
+
+void Executor::uploadExpAvg(const std::string &name,
+                            const std::vector<float> &values) {
+  impl->setMoment(impl->expAvg, name, values, "exp_avg");
+}
+
+void Executor::uploadExpAvgSq(const std::string &name,
+                              const std::vector<float> &values) {
+  impl->setMoment(impl->expAvgSq, name, values, "exp_avg_sq");
+}

@@ -1,0 +1,404 @@
+//===- mind-trainer.cpp - train a compiled MiniMind on the GPU ------------===//
+//
+// Runs the plan of a bundle (appended to this executable by `mindc compile`,
+// or given with --bundle) with MiniMind's trainer semantics, exactly as
+// `mind-train --device=cpu` does on the interpreter: LR set every
+// micro-step by the cosine schedule, gradients of (loss + aux) /
+// accumulation_steps accumulated in fp32, then every accumulation_steps
+// micro-steps global-norm clipping and AdamW on the fp32 master weights
+// (on the device; float16 adds GradScaler-style dynamic loss scaling).
+// Same flags, same log line, same checkpoint names.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mind/runtime/Bundle.h"
+#include "mind/runtime/Cuda.h"
+#include "mind/runtime/Executor.h"
+#include "mind/runtime/Optimizer.h"
+#include "mind/runtime/Safetensors.h"
+#include "mind/runtime/TokenData.h"
+
+#include <cxxopts.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+using namespace mind::runtime;
+
+namespace {
+struct Flags {
+  std::string bundle, device, dtype, dataPath, saveDir, saveWeight, fromWeight,
+      metrics;
+  int64_t epochs, batchSize = 0, accumulationSteps, maxSeqLen = 0, logInterval,
+                  saveInterval, syntheticSamples, maxSteps, seed;
+  double learningRate, gradClip;
+  int fromResume;
+  bool noCudaGraph, syncEachStep;
+};
+
+[[noreturn]] void fail(const std::string &msg) {
+  std::cerr << "mind-trainer: error: " << msg << "\n";
+  std::exit(1);
+}
+
+Flags parseFlags(int argc, char **argv) {
+  cxxopts::Options opts(
+      "mind-trainer",
+      "Train the MiniMind model compiled into a bundle on the GPU (device 0), "
+      "with MiniMind's flags. The bundle fixes the model, batch_size, "
+      "max_seq_len and dtype: those flags default to the bundle's values and "
+      "must match them when given. The CPU reference trainer is `mind-train "
+      "--device=cpu CONFIG`.");
+  // clang-format off
+  opts.add_options()
+    ("bundle", "Bundle file to run (default: the bundle appended to this "
+     "executable by `mindc compile`)",
+     cxxopts::value<std::string>()->default_value(""))
+    ("device", "cuda (GPU 0; the only device this trainer runs on)",
+     cxxopts::value<std::string>()->default_value("cuda"))
+    ("epochs", "Epochs", cxxopts::value<int64_t>()->default_value("1"))
+    ("batch_size", "Sequences per micro-step (default: the bundle's)",
+     cxxopts::value<int64_t>())
+    ("learning_rate", "Peak learning rate (cosine schedule down to lr/10)",
+     cxxopts::value<double>()->default_value("5e-4"))
+    ("accumulation_steps", "Micro-steps per optimizer step",
+     cxxopts::value<int64_t>()->default_value("8"))
+    ("grad_clip", "Global gradient-norm clip",
+     cxxopts::value<double>()->default_value("1.0"))
+    ("dtype", "float32, bfloat16 or float16 (default: the bundle's; "
+     "float16 adds dynamic loss scaling)", cxxopts::value<std::string>())
+    ("max_seq_len", "Tokens per sample, max_seq_len - 1 are trained "
+     "(default: the bundle's)", cxxopts::value<int64_t>())
+    ("log_interval", "Log every N micro-steps",
+     cxxopts::value<int64_t>()->default_value("100"))
+    ("save_interval", "Save weights every N micro-steps (0: only at the end)",
+     cxxopts::value<int64_t>()->default_value("100"))
+    ("save_dir", "Checkpoint directory",
+     cxxopts::value<std::string>()->default_value("out"))
+    ("save_weight", "Checkpoint name prefix",
+     cxxopts::value<std::string>()->default_value("pretrain"))
+    ("from_weight", "Start from this safetensors file ('none': fresh init)",
+     cxxopts::value<std::string>()->default_value("none"))
+    ("from_resume", "Resume from the last checkpoint (not implemented yet)",
+     cxxopts::value<int>()->default_value("0"))
+    ("data_path", "Token data: safetensors with a 1-D int 'tokens' tensor, or "
+     "a text file of whitespace-separated ids; empty: synthetic data",
+     cxxopts::value<std::string>()->default_value(""))
+    ("synthetic_samples", "Samples of synthetic data when no --data_path",
+     cxxopts::value<int64_t>()->default_value("256"))
+    ("max_steps", "Stop after N micro-steps (0: full epochs)",
+     cxxopts::value<int64_t>()->default_value("0"))
+    ("metrics", "Append one JSON line per logged micro-step to FILE",
+     cxxopts::value<std::string>()->default_value(""))
+    ("seed", "Random seed (init and data order)",
+     cxxopts::value<int64_t>()->default_value("42"))
+    ("no_cuda_graph", "Launch every step eagerly instead of replaying the "
+     "micro-step as a CUDA graph")
+    ("sync_each_step", "Debugging: wait after every plan step, so a device "
+     "fault names its step (slow; implies --no_cuda_graph)")
+    ("config", "", cxxopts::value<std::string>())
+    ("h,help", "Show this help");
+  // clang-format on
+  opts.parse_positional({"config"});
+  opts.positional_help("").custom_help("[OPTION...]");
+  cxxopts::ParseResult r;
+  try {
+    r = opts.parse(argc, argv);
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+  if (r.count("help")) {
+    std::cout << opts.help() << "\n";
+    std::exit(0);
+  }
+  if (r.count("config"))
+    fail("unexpected argument '" + r["config"].as<std::string>() +
+         "': the model comes from the bundle (mindc compile CONFIG.json)");
+  Flags f;
+  f.bundle = r["bundle"].as<std::string>();
+  f.device = r["device"].as<std::string>();
+  f.dtype = r.count("dtype") ? r["dtype"].as<std::string>() : "";
+  f.dataPath = r["data_path"].as<std::string>();
+  f.saveDir = r["save_dir"].as<std::string>();
+  f.saveWeight = r["save_weight"].as<std::string>();
+  f.fromWeight = r["from_weight"].as<std::string>();
+  f.metrics = r["metrics"].as<std::string>();
+  f.epochs = r["epochs"].as<int64_t>();
+  if (r.count("batch_size"))
+    f.batchSize = r["batch_size"].as<int64_t>();
+  if (r.count("max_seq_len"))
+    f.maxSeqLen = r["max_seq_len"].as<int64_t>();
+  f.accumulationSteps = r["accumulation_steps"].as<int64_t>();
+  f.logInterval = r["log_interval"].as<int64_t>();
+  f.saveInterval = r["save_interval"].as<int64_t>();
+  f.syntheticSamples = r["synthetic_samples"].as<int64_t>();
+  f.maxSteps = r["max_steps"].as<int64_t>();
+  f.seed = r["seed"].as<int64_t>();
+  f.learningRate = r["learning_rate"].as<double>();
+  f.gradClip = r["grad_clip"].as<double>();
+  f.fromResume = r["from_resume"].as<int>();
+  f.noCudaGraph = r.count("no_cuda_graph") > 0;
+  f.syncEachStep = r.count("sync_each_step") > 0;
+
+  if (f.device != "cuda")
+    fail("--device=" + f.device +
+         ": the compiled trainer runs on the GPU (--device=cuda); the CPU "
+         "reference trainer is `mind-train --device=cpu`");
+  if (f.fromResume != 0)
+    fail("--from_resume 1 is not implemented yet");
+  auto positive = [](int64_t v, const char *name) {
+    if (v < 1)
+      fail(std::string("--") + name + " must be positive");
+  };
+  positive(f.epochs, "epochs");
+  positive(f.accumulationSteps, "accumulation_steps");
+  positive(f.logInterval, "log_interval");
+  if (f.learningRate <= 0)
+    fail("--learning_rate must be positive");
+  return f;
+}
+
+/// The bundle's compile-time shape decides batch_size, max_seq_len, dtype.
+void reconcileWithBundle(Flags &f, const TrainingInterface &ti) {
+  auto mismatch = [](const std::string &flag, const std::string &given,
+                     const std::string &compiled) {
+    fail("--" + flag + "=" + given +
+         " does not match the bundle, compiled "
+         "for " +
+         flag + "=" + compiled +
+         " (recompile with mindc, or drop "
+         "the flag)");
+  };
+  if (f.batchSize == 0)
+    f.batchSize = ti.batch;
+  else if (f.batchSize != ti.batch)
+    mismatch("batch_size", std::to_string(f.batchSize),
+             std::to_string(ti.batch));
+  if (f.maxSeqLen == 0)
+    f.maxSeqLen = ti.seq + 1;
+  else if (f.maxSeqLen != ti.seq + 1)
+    mismatch("max_seq_len", std::to_string(f.maxSeqLen),
+             std::to_string(ti.seq + 1));
+  if (f.dtype.empty())
+    f.dtype = ti.dtype;
+  else if (f.dtype != ti.dtype)
+    mismatch("dtype", f.dtype, ti.dtype);
+}
+
+int64_t configInt(const nlohmann::json &config, const char *key) {
+  auto it = config.find(key);
+  if (it == config.end() || !it->is_number_integer())
+    fail(std::string("the bundle's config lacks an integer '") + key + "'");
+  return it->get<int64_t>();
+}
+
+std::vector<int64_t> shapeOf(const Plan &plan, int64_t id) {
+  return plan.buffers[static_cast<size_t>(id)].shape;
+}
+
+/// PyTorch's default init, exactly mind::initParameters (CpuTrainer.cpp):
+/// one mt19937_64 stream over the params in order; 2-D [out, in] weights
+/// U(-1/sqrt(in), 1/sqrt(in)), everything else 1.
+std::vector<std::vector<float>>
+initParameters(const Plan &plan, const ParamLayout &l, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<float>> out;
+  for (int64_t id : l.params) {
+    std::vector<int64_t> shape = shapeOf(plan, id);
+    std::vector<float> w(numElements(shape), 1.0f);
+    if (shape.size() == 2) {
+      double bound = 1.0 / std::sqrt(static_cast<double>(shape[1]));
+      std::uniform_real_distribution<double> dist(-bound, bound);
+      for (float &x : w)
+        x = static_cast<float>(dist(rng));
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+std::vector<std::vector<float>> loadParameters(const std::string &path,
+                                               const Plan &plan,
+                                               const ParamLayout &l) {
+  SafetensorsFile file = SafetensorsFile::load(path);
+  std::vector<std::vector<float>> out;
+  for (int64_t id : l.params) {
+    const BufferDesc &b = plan.buffers[static_cast<size_t>(id)];
+    const TensorView *t = file.find(b.name);
+    if (!t)
+      fail(path + ": no tensor named '" + b.name + "'");
+    if (t->shape != b.shape) {
+      std::string got, want;
+      for (int64_t d : t->shape)
+        got += std::to_string(d) + " ";
+      for (int64_t d : b.shape)
+        want += std::to_string(d) + " ";
+      fail(path + ": tensor '" + b.name + "' has shape [ " + got +
+           "], the model needs [ " + want + "]");
+    }
+    out.push_back(file.toFloat32(b.name));
+  }
+  return out;
+}
+
+/// Weights-only checkpoint: fp16, PyTorch names (MINIMIND-SPEC §6).
+void saveWeights(const std::string &path, Executor &ex) {
+  std::filesystem::create_directories(
+      std::filesystem::path(path).parent_path());
+  SafetensorsWriter w;
+  for (int64_t id : ex.layout().params) {
+    const BufferDesc &b = ex.plan().buffers[static_cast<size_t>(id)];
+    w.addF16FromF32(b.name, b.shape, ex.downloadParam(b.name));
+  }
+  w.write(path);
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  Flags f = parseFlags(argc, argv);
+  try {
+    Bundle bundle;
+    std::string source = f.bundle;
+    if (!f.bundle.empty()) {
+      bundle = readBundle(f.bundle);
+    } else if (auto embedded = readEmbeddedBundle()) {
+      bundle = std::move(*embedded);
+      source = "embedded bundle";
+    } else {
+      fail("no bundle: this executable carries none; pass --bundle FILE "
+           "(`mindc compile --emit=bundle`) or run a trainer built by "
+           "`mindc compile`");
+    }
+    TrainingInterface ti = trainingInterface(bundle.plan);
+    reconcileWithBundle(f, ti);
+    const nlohmann::json &config = bundle.plan.config;
+    int64_t vocab = configInt(config, "vocab_size");
+    int64_t hidden = configInt(config, "hidden_size");
+    bool useMoe = config.value("use_moe", false);
+    int64_t seq = ti.seq;
+
+    TokenSamples data =
+        f.dataPath.empty()
+            ? syntheticSamples(f.syntheticSamples, f.maxSeqLen, vocab,
+                               static_cast<uint64_t>(f.seed))
+            : loadTokenSamples(f.dataPath, f.maxSeqLen, vocab);
+    int64_t iters = data.numSamples() / f.batchSize;
+    if (iters < 1)
+      fail("the data holds " + std::to_string(data.numSamples()) +
+           " samples of " + std::to_string(f.maxSeqLen) +
+           " tokens: fewer than one batch of " + std::to_string(f.batchSize));
+
+    ExecutorOptions eo;
+    eo.cudaGraph = !f.noCudaGraph;
+    eo.syncEachStep = f.syncEachStep;
+    Executor ex(bundle, eo);
+    const Plan &plan = ex.plan();
+    const ParamLayout &layout = ex.layout();
+    auto init =
+        f.fromWeight != "none"
+            ? loadParameters(f.fromWeight, plan, layout)
+            : initParameters(plan, layout, static_cast<uint64_t>(f.seed));
+    int64_t paramCount = 0;
+    for (size_t i = 0; i < layout.params.size(); ++i) {
+      const BufferDesc &b = plan.buffers[static_cast<size_t>(layout.params[i])];
+      ex.uploadParam(b.name, init[i]);
+      paramCount += static_cast<int64_t>(init[i].size());
+    }
+    init.clear();
+
+    DeviceOptimizerConfig oc;
+    oc.maxGradNorm = f.gradClip;
+    oc.accumulationSteps = f.accumulationSteps;
+    oc.dynamicLossScale = f.dtype == "float16";
+    ex.initOptimizer(oc); // also sets grad_scale = scale / accumulation
+
+    cudaDeviceProp prop{};
+    MIND_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "query device 0");
+    std::printf(
+        "mind-trainer: %s, %.3fM parameters, device %s (%s), dtype "
+        "%s, %lld samples x %lld tokens, %lld micro-steps per epoch%s\n",
+        source.c_str(), paramCount / 1e6, prop.name, deviceArch().c_str(),
+        f.dtype.c_str(), static_cast<long long>(data.numSamples()),
+        static_cast<long long>(seq), static_cast<long long>(iters),
+        eo.cudaGraph && !eo.syncEachStep ? ", CUDA graph" : "");
+    std::ofstream metrics;
+    if (!f.metrics.empty()) {
+      metrics.open(f.metrics, std::ios::app);
+      if (!metrics)
+        fail(f.metrics + ": cannot open for appending");
+    }
+
+    std::string ckpt = f.saveDir + "/" + f.saveWeight + "_" +
+                       std::to_string(hidden) + (useMoe ? "_moe" : "") +
+                       ".safetensors";
+    auto start = std::chrono::steady_clock::now();
+    int64_t done = 0, total = f.epochs * iters, microInWindow = 0;
+    int64_t scheduleLength = f.epochs * iters;
+    if (f.maxSteps > 0 && f.maxSteps < total)
+      total = f.maxSteps;
+    for (int64_t epoch = 0; epoch < f.epochs && done < total; ++epoch) {
+      std::vector<int64_t> order =
+          data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
+      for (int64_t it = 0; it < iters && done < total; ++it, ++done) {
+        TokenBatch batch = data.batch(order, it * f.batchSize, f.batchSize);
+        double lr =
+            minimindLr(epoch * iters + it, scheduleLength, f.learningRate);
+        ex.setInput("ids", batch.ids);
+        ex.setInput("targets", batch.targets);
+        ex.setInput("mask", batch.mask);
+        ex.runMicroStep();
+        double loss = ex.readOutput("loss");
+        double aux = ti.auxLoss >= 0 ? ex.readOutput("aux_loss") : 0.0;
+        if (!std::isfinite(loss) || !std::isfinite(aux))
+          fail(std::string(std::isfinite(loss) ? "aux loss" : "loss") + " is " +
+               std::to_string(std::isfinite(loss) ? aux : loss) + " at epoch " +
+               std::to_string(epoch + 1) + " step " + std::to_string(it) +
+               " (micro-step " + std::to_string(done) + ")");
+        if (++microInWindow == f.accumulationSteps) {
+          microInWindow = 0;
+          ex.optimizerStep(lr);
+        }
+        bool last = done + 1 == total;
+        if ((it + 1) % f.logInterval == 0 || it == 0 || last) {
+          double secs = std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+          double perStep = secs / (done + 1);
+          double tokS = (done + 1) * f.batchSize * seq / secs;
+          std::printf("Epoch:[%lld/%lld](%lld/%lld) loss:%.6f lr:%.8f "
+                      "epoch_Time:%.1fmin tokens/s:%.0f\n",
+                      static_cast<long long>(epoch + 1),
+                      static_cast<long long>(f.epochs),
+                      static_cast<long long>(it + 1),
+                      static_cast<long long>(iters), loss + aux, lr,
+                      perStep * (total - done - 1) / 60.0, tokS);
+          std::fflush(stdout);
+          if (metrics) {
+            metrics << "{\"epoch\":" << epoch + 1 << ",\"step\":" << it + 1
+                    << ",\"loss\":" << loss << ",\"aux_loss\":" << aux
+                    << ",\"lr\":" << lr << ",\"tokens_per_s\":" << tokS;
+            if (oc.dynamicLossScale) {
+              OptimizerState st = ex.optimizerState();
+              metrics << ",\"loss_scale\":" << st.scale
+                      << ",\"skipped_steps\":" << st.skippedSteps;
+            }
+            metrics << "}\n";
+            metrics.flush();
+          }
+        }
+        if (f.saveInterval > 0 && (it + 1) % f.saveInterval == 0)
+          saveWeights(ckpt, ex);
+      }
+    }
+    saveWeights(ckpt, ex);
+    std::printf("mind-trainer: saved %s\n", ckpt.c_str());
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+  return 0;
+}

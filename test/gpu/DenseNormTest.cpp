@@ -1,0 +1,117 @@
+//===- DenseNormTest.cpp - RMSNorm forward and backward on the GPU --------===//
+
+#include "DenseTestUtil.h"
+
+#include <cstring>
+
+using namespace mind;
+using namespace mind::gputest;
+using namespace mind::gputest::dense;
+namespace k = mind::runtime::kernels;
+
+namespace {
+struct NormCase {
+  int64_t rows, hidden;
+  DType x, w;
+};
+
+// MiniMind's hidden 512 over 4096 rows; ragged rows with a hidden size that
+// is a multiple of 4 but not of a warp's 128-element stride; and a hidden
+// size that is not a multiple of 4 (scalar accesses). w as f32 and as T.
+std::vector<NormCase> normCases() {
+  std::vector<NormCase> cases;
+  for (DType t : {DType::F32, DType::BF16})
+    for (DType w : {DType::F32, t}) {
+      cases.push_back({4096, 512, t, w});
+      cases.push_back({37, 300, t, w});
+    }
+  cases.push_back({37, 301, DType::F16, DType::F16});
+  cases.push_back({5, 301, DType::BF16, DType::F32});
+  return cases;
+}
+
+std::string caseName(const NormCase &c) {
+  return "rows " + std::to_string(c.rows) + " H " + std::to_string(c.hidden) +
+         " w " + label(c.w);
+}
+
+ref::Tensor absOf(ref::Tensor t) {
+  for (double &v : t.data)
+    v = std::abs(v);
+  return t;
+}
+
+constexpr float kEps = 1e-5f;
+} // namespace
+
+TEST(DenseNorm, RmsnormForwardMatchesReference) {
+  MIND_REQUIRE_GPU();
+  std::mt19937 rng(201);
+  auto cases = normCases();
+  std::vector<runtime::LaunchConfig> cfgs;
+  for (const NormCase &c : cases)
+    cfgs.push_back(k::rmsnorm(c.x, c.w, c.rows, c.hidden));
+  KernelRunner run(cfgs);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const NormCase &c = cases[i];
+    auto x = rounded(randomTensor({c.rows, c.hidden}, rng, -2, 2), c.x);
+    auto w = rounded(randomTensor({c.hidden}, rng, 0.5, 1.5), c.w);
+    DevTensor dX = upload(x, c.x), dW = upload(w, c.w);
+    DevTensor y = poisoned({c.rows, c.hidden}, c.x);
+    run.run(i, {&dX, &dW, &y, c.rows, c.hidden, kEps});
+    expectStorageClose(download(y), ref::rmsnorm(x, w, kEps), c.x,
+                       "rmsnorm " + caseName(c));
+  }
+}
+
+// dx against the reference; dw (f32, two-stage reduction) both overwriting
+// and accumulating, and bitwise identical across runs (deterministic).
+TEST(DenseNorm, RmsnormGradMatchesReferenceDeterministically) {
+  MIND_REQUIRE_GPU();
+  std::mt19937 rng(202);
+  auto cases = normCases();
+  std::vector<runtime::LaunchConfig> cfgs;
+  for (const NormCase &c : cases) {
+    cfgs.push_back(k::rmsnormGrad(c.x, c.w, c.rows, c.hidden));
+    cfgs.push_back(k::rmsnormGradDw(c.hidden));
+  }
+  KernelRunner run(cfgs);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const NormCase &c = cases[i];
+    int64_t h = c.hidden, parts = k::rmsnormGradPartials(c.rows, h);
+    auto x = rounded(randomTensor({c.rows, h}, rng, -2, 2), c.x);
+    auto w = rounded(randomTensor({h}, rng, 0.5, 1.5), c.w);
+    auto dy = rounded(randomTensor({c.rows, h}, rng), c.x);
+    auto dw0 = rounded(randomTensor({h}, rng), DType::F32);
+    DevTensor dX = upload(x, c.x), dW = upload(w, c.w), dDy = upload(dy, c.x);
+    DevTensor dx = poisoned({c.rows, h}, c.x);
+    DevTensor partial = poisoned({parts, h}, DType::F32);
+    DevTensor dw = poisoned({h}, DType::F32), dwAcc = upload(dw0, DType::F32);
+    run.run(2 * i, {&dX, &dW, &dDy, &dx, &partial, c.rows, h, kEps});
+    run.run(2 * i + 1, {&partial, &dw, parts, h, int64_t{0}});
+    run.run(2 * i + 1, {&partial, &dwAcc, parts, h, int64_t{1}});
+
+    auto want = ref::rmsnormGrad(x, w, dy, kEps);
+    // dx = r*dy*w - x*r^3*mean(dy*w*x) cancels: atol follows its scale.
+    expectStorageClose(download(dx), want.dx, c.x, "rmsnorm_grad dx " +
+                                                        caseName(c), 1e-5);
+    // dw sums rows of dy*x*r in f32: error relative to the sum of |terms|.
+    double dwScale = maxAbs(ref::rmsnormGrad(absOf(x), w, absOf(dy), kEps).dw);
+    expectClose(download(dw), want.dw, 1e-5 * dwScale, 1e-5,
+                "rmsnorm_grad dw " + caseName(c) + " " + label(c.x));
+    expectClose(download(dwAcc), ref::add(dw0, want.dw), 1e-5 * dwScale, 1e-5,
+                "rmsnorm_grad dw accumulate " + caseName(c) + " " +
+                    label(c.x));
+
+    // Run again: the same bits.
+    DevTensor dx2 = poisoned({c.rows, h}, c.x),
+              dw2 = poisoned({h}, DType::F32);
+    run.run(2 * i, {&dX, &dW, &dDy, &dx2, &partial, c.rows, h, kEps});
+    run.run(2 * i + 1, {&partial, &dw2, parts, h, int64_t{0}});
+    std::vector<float> a(h), b(h);
+    dw.buf.download(a.data(), h * sizeof(float));
+    dw2.buf.download(b.data(), h * sizeof(float));
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), h * sizeof(float)))
+        << "rmsnorm_grad dw not deterministic " << caseName(c);
+  }
+}

@@ -1,0 +1,69 @@
+//===- PlanTestUtil.h - hand-built plans for the executor tests -*- C++ -*-===//
+
+#ifndef MIND_TEST_GPU_PLANTESTUTIL_H
+#define MIND_TEST_GPU_PLANTESTUTIL_H
+
+#include "mind/runtime/Bundle.h"
+#include "mind/runtime/Nvrtc.h"
+#include "mind/runtime/OptimizerSpecs.h"
+
+namespace mind::gputest {
+
+/// Appends buffers at 256-byte-aligned offsets, like the memory planner.
+struct PlanBuilder {
+  runtime::Plan plan;
+  uint64_t end = 0;
+
+  int64_t add(const std::string &name, runtime::BufferKind kind,
+              runtime::DType dtype, std::vector<int64_t> shape) {
+    runtime::BufferDesc b;
+    b.name = name;
+    b.kind = kind;
+    b.dtype = dtype;
+    b.shape = std::move(shape);
+    b.bytes = runtime::numElements(b.shape) * runtime::dtypeSize(b.dtype);
+    b.offset = (end + 255) / 256 * 256;
+    end = b.offset + b.bytes;
+    plan.buffers.push_back(b);
+    return static_cast<int64_t>(plan.buffers.size() - 1);
+  }
+  /// Params p0.. of `sizes` elements, then their grads in the same layout.
+  void addParams(const std::vector<int64_t> &sizes) {
+    for (size_t i = 0; i < sizes.size(); ++i)
+      add("p" + std::to_string(i), runtime::BufferKind::Param,
+          runtime::DType::F32, {sizes[i]});
+    for (size_t i = 0; i < sizes.size(); ++i)
+      add("p" + std::to_string(i) + ".grad", runtime::BufferKind::Grad,
+          runtime::DType::F32, {sizes[i]});
+  }
+  int64_t kernel(const std::string &nameExpr) {
+    plan.kernels.push_back({nameExpr, ""});
+    return static_cast<int64_t>(plan.kernels.size() - 1);
+  }
+  /// Compiles every kernel (the optimizer's added) from the kernel library
+  /// plus `extraSource` for `arch` (default: this device's), and returns the
+  /// validated bundle.
+  runtime::Bundle build(const std::string &extraSource = "",
+                        std::string arch = "") {
+    for (const std::string &n : runtime::kernels::optimizerKernelNames())
+      kernel(n);
+    plan.arenaBytes = (end + 255) / 256 * 256;
+    std::vector<std::string> names;
+    for (const auto &k : plan.kernels)
+      names.push_back(k.nameExpr);
+    auto compiled = runtime::compileKernels(
+        runtime::kernelLibrarySource() + extraSource, names,
+        arch.empty() ? runtime::deviceArch() : arch);
+    for (size_t i = 0; i < names.size(); ++i)
+      plan.kernels[i].loweredName = compiled.loweredNames[i];
+    runtime::Bundle b;
+    b.plan = plan;
+    b.cubin = compiled.cubin;
+    runtime::validatePlan(b.plan);
+    return b;
+  }
+};
+
+} // namespace mind::gputest
+
+#endif // MIND_TEST_GPU_PLANTESTUTIL_H

@@ -1,0 +1,520 @@
+//===- BundleTest.cpp - plan JSON, bundle bytes, embedded bundles ---------===//
+
+#include "mind/runtime/Bundle.h"
+#include "mind/runtime/OptimizerSpecs.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace mind::runtime;
+using nlohmann::json;
+
+namespace {
+
+BufferDesc buffer(const std::string &name, BufferKind kind, DType dtype,
+                  std::vector<int64_t> shape, uint64_t offset) {
+  BufferDesc b{name, kind, dtype, shape, offset, 0};
+  b.bytes = numElements(shape) * dtypeSize(dtype);
+  return b;
+}
+
+// A small but complete training plan: two params (the second padded to the
+// 256-byte alignment), their grads, the trainer's inputs and outputs, and
+// activations two of which share memory.
+Plan samplePlan() {
+  using K = BufferKind;
+  Plan p;
+  p.buffers = {
+      buffer("model.embed_tokens.weight", K::Param, DType::F32, {16, 8}, 0),
+      buffer("model.norm.weight", K::Param, DType::F32, {8}, 512),
+      buffer("model.embed_tokens.weight.grad", K::Grad, DType::F32, {16, 8},
+             768),
+      buffer("model.norm.weight.grad", K::Grad, DType::F32, {8}, 1280),
+      buffer("ids", K::Input, DType::I64, {2, 4}, 1536),
+      buffer("targets", K::Input, DType::I64, {2, 4}, 1792),
+      buffer("mask", K::Input, DType::I64, {2, 4}, 2048),
+      buffer("grad_scale", K::Input, DType::F32, {}, 2304),
+      buffer("loss", K::Output, DType::F32, {}, 2560),
+      buffer("aux_loss", K::Output, DType::F32, {}, 2816),
+      buffer("x", K::Activation, DType::BF16, {8, 8}, 3072),
+      buffer("y", K::Activation, DType::F32, {8, 16}, 3328),
+      buffer("w", K::Activation, DType::BF16, {8, 16}, 3840),
+      buffer("scratch", K::Activation, DType::F32, {32}, 3840),
+  };
+  p.arenaBytes = 4096;
+  for (const std::string &n : kernels::optimizerKernelNames())
+    p.kernels.push_back({n, "_Z" + n});
+  p.kernels.push_back(
+      {"mind::test_kernel<float>", "_ZN4mind11test_kernelIfEEvPf"});
+  KernelStep k;
+  k.kernel = 3;
+  k.grid = {4, 1, 1};
+  k.block = {128, 1, 1};
+  k.sharedBytes = 64;
+  k.args = {KernelArg::buf(10), KernelArg::int64(-5), KernelArg::f32(1.5),
+            KernelArg::f64(-INFINITY), KernelArg::f32(NAN)};
+  k.label = "mind.rmsnorm";
+  GemmStep g;
+  g.a = 10;
+  g.b = 12;
+  g.c = 11;
+  g.m = 8;
+  g.n = 16;
+  g.k = 8;
+  g.transB = true;
+  g.beta = 1.0f;
+  g.label = "mind.linear";
+  p.steps = {MemsetStep{11, "zero y"}, g, k};
+  p.config = {{"hidden_size", 8}, {"vocab_size", 16}, {"use_moe", false}};
+  p.meta = {{"batch_size", 2},
+            {"seq_len", 4},
+            {"dtype", "bfloat16"},
+            {"arch", "sm_90a"}};
+  return p;
+}
+
+Bundle sampleBundle() {
+  Bundle b;
+  b.plan = samplePlan();
+  for (int i = 0; i < 1000; ++i)
+    b.cubin.push_back(static_cast<uint8_t>(i * 7));
+  b.ptx = ".version 8.0\n.target sm_90a\n";
+  b.cudaSource = "// kernels\n";
+  b.mlir = "module {}\n";
+  return b;
+}
+
+// Hand-made bundle bytes with a correct checksum, for corruptions the
+// writer would never produce.
+std::vector<uint8_t> rawBundle(const std::vector<std::string> &sections,
+                               uint32_t version = kBundleVersion,
+                               const char *magic = "MINDBNDL") {
+  std::vector<uint8_t> out(magic, magic + 8);
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<uint8_t>(version >> (8 * i)));
+  for (const std::string &s : sections) {
+    uint64_t n = s.size();
+    for (int i = 0; i < 8; ++i)
+      out.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    out.insert(out.end(), s.begin(), s.end());
+  }
+  uint32_t crc = crc32(out.data(), out.size());
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
+  return out;
+}
+
+std::vector<uint8_t> rawFromPlanJson(const json &j) {
+  return rawBundle({j.dump(), "cubin", "", "", ""});
+}
+
+// Expects `fn` to throw an exception whose message contains `needle`.
+template <typename Ex = std::runtime_error>
+void expectError(const std::function<void()> &fn, const std::string &needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const Ex &e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message: " << e.what() << "\nexpected to contain: " << needle;
+  }
+}
+
+void expectPlanError(const std::function<void(Plan &)> &mutate,
+                     const std::string &needle) {
+  Plan p = samplePlan();
+  mutate(p);
+  expectError<BundleError>([&] { validatePlan(p); }, needle);
+}
+
+void expectTrainingError(const std::function<void(Plan &)> &mutate,
+                         const std::string &needle) {
+  Plan p = samplePlan();
+  mutate(p);
+  expectError<BundleError>([&] { trainingInterface(p); }, needle);
+}
+
+class BundleFiles : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mind-bundle-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override {
+    for (const std::string &f : created) {
+      std::remove(f.c_str());
+      std::remove((f + ".tmp").c_str());
+    }
+    rmdir(dir.c_str());
+  }
+  std::string path(const std::string &name) {
+    created.push_back(dir + "/" + name);
+    return created.back();
+  }
+  void writeBytes(const std::string &p, const std::vector<uint8_t> &bytes) {
+    std::ofstream out(p, std::ios::binary);
+    out.write(reinterpret_cast<const char *>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+  }
+  std::string dir;
+  std::vector<std::string> created;
+};
+
+void expectSameBundle(const Bundle &a, const Bundle &b) {
+  EXPECT_EQ(toJson(a.plan), toJson(b.plan));
+  EXPECT_EQ(a.cubin, b.cubin);
+  EXPECT_EQ(a.ptx, b.ptx);
+  EXPECT_EQ(a.cudaSource, b.cudaSource);
+  EXPECT_EQ(a.mlir, b.mlir);
+}
+
+//===----------------------------------------------------------------------===//
+// Plan JSON
+//===----------------------------------------------------------------------===//
+
+TEST(PlanJson, RoundTripsThroughText) {
+  Plan p = samplePlan();
+  json j = toJson(p);
+  Plan q = planFromJson(json::parse(j.dump()));
+  EXPECT_EQ(toJson(q), j);
+  const auto &k = std::get<KernelStep>(q.steps[2]);
+  EXPECT_EQ(k.args[1].i64, -5);
+  EXPECT_EQ(k.args[2].kind, KernelArg::Kind::F32);
+  EXPECT_TRUE(std::isinf(k.args[3].f) && k.args[3].f < 0);
+  EXPECT_TRUE(std::isnan(k.args[4].f));
+  EXPECT_TRUE(std::get<GemmStep>(q.steps[1]).transB);
+  EXPECT_EQ(q.buffers[7].shape, std::vector<int64_t>{});
+  EXPECT_EQ(q.meta["dtype"], "bfloat16");
+}
+
+TEST(PlanJson, MissingFieldIsNamed) {
+  json j = toJson(samplePlan());
+  j["buffers"][2].erase("offset");
+  expectError([&] { planFromJson(j); }, "buffers[2].offset: missing");
+  j = toJson(samplePlan());
+  j.erase("arena_bytes");
+  expectError([&] { planFromJson(j); }, "arena_bytes: missing");
+  j = toJson(samplePlan());
+  j["steps"][2]["args"][1].erase("value");
+  expectError([&] { planFromJson(j); }, "steps[2].args[1].value: missing");
+}
+
+TEST(PlanJson, IllTypedFieldIsNamed) {
+  json j = toJson(samplePlan());
+  j["steps"][2]["grid"] = "big";
+  expectError([&] { planFromJson(j); }, "steps[2].grid");
+  j = toJson(samplePlan());
+  j["steps"][1]["trans_a"] = 1;
+  expectError([&] { planFromJson(j); }, "steps[1].trans_a: expected true");
+  j = toJson(samplePlan());
+  j["buffers"][0]["offset"] = -256;
+  expectError([&] { planFromJson(j); }, "buffers[0].offset");
+  j = toJson(samplePlan());
+  j["buffers"][0]["dtype"] = "F33";
+  expectError([&] { planFromJson(j); }, "unknown dtype 'F33'");
+  j = toJson(samplePlan());
+  j["buffers"][0]["kind"] = "weight";
+  expectError([&] { planFromJson(j); }, "unknown buffer kind 'weight'");
+  j = toJson(samplePlan());
+  j["steps"][0]["kind"] = "collective";
+  expectError([&] { planFromJson(j); }, "unknown step kind 'collective'");
+  j = toJson(samplePlan());
+  j["steps"][2]["args"][0]["kind"] = "ptr";
+  expectError([&] { planFromJson(j); }, "unknown argument kind 'ptr'");
+  j = toJson(samplePlan());
+  j["meta"] = json::array();
+  expectError([&] { planFromJson(j); }, "meta: expected an object");
+  expectError([&] { planFromJson(json::array()); }, "expected an object");
+}
+
+//===----------------------------------------------------------------------===//
+// Plan rules
+//===----------------------------------------------------------------------===//
+
+TEST(PlanRules, SamplePlanIsValid) {
+  EXPECT_NO_THROW(validatePlan(samplePlan()));
+  TrainingInterface t = trainingInterface(samplePlan());
+  EXPECT_EQ(t.batch, 2);
+  EXPECT_EQ(t.seq, 4);
+  EXPECT_EQ(t.dtype, "bfloat16");
+  EXPECT_EQ(t.ids, 4);
+  EXPECT_EQ(t.auxLoss, 9);
+  EXPECT_EQ(t.layout.paramBase, 0u);
+  EXPECT_EQ(t.layout.gradBase, 768u);
+  EXPECT_EQ(t.layout.regionBytes, 544u);
+  EXPECT_EQ(t.layout.numElements(), 136u);
+}
+
+TEST(PlanRules, BufferViolations) {
+  expectPlanError([](Plan &p) { p.buffers[11].offset = 3330; },
+                  "offset 3330 is not a multiple of 256");
+  expectPlanError([](Plan &p) { p.buffers[12].offset = 4096; },
+                  "exceed the arena of 4096 bytes");
+  expectPlanError([](Plan &p) { p.buffers[0].bytes = 500; },
+                  "500 bytes, but shape [16, 8] of F32 needs 512");
+  expectPlanError([](Plan &p) { p.buffers[13].name = "x"; },
+                  "'x': duplicate name");
+  expectPlanError([](Plan &p) { p.buffers[5].offset = 1536; }, "overlaps");
+  expectPlanError([](Plan &p) { p.buffers[13].offset = 512; },
+                  "only activations may share memory");
+  expectPlanError(
+      [](Plan &p) {
+        p.buffers[1].dtype = DType::BF16;
+        p.buffers[1].bytes = 16;
+      },
+      "param buffers must be F32");
+  expectPlanError([](Plan &p) { p.arenaBytes = 4000; },
+                  "not a multiple of 256");
+  expectPlanError([](Plan &p) { p.buffers[10].shape = {8, 0}; }, "empty shape");
+}
+
+TEST(PlanRules, StepViolations) {
+  expectPlanError([](Plan &p) { std::get<KernelStep>(p.steps[2]).kernel = 4; },
+                  "step 2 (mind.rmsnorm): kernel index 4 out of range");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[0] = KernelArg::buf(14);
+      },
+      "step 2 (mind.rmsnorm) argument 0: buffer index 14 out of range");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).block = {64, 32, 1};
+      },
+      "exceeds CUDA's limits");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).grid = {0, 1, 1};
+      },
+      "zero grid");
+  expectPlanError([](Plan &p) { std::get<MemsetStep>(p.steps[0]).buffer = -1; },
+                  "step 0 (zero y): buffer index -1 out of range");
+  expectPlanError([](Plan &p) { std::get<GemmStep>(p.steps[1]).k = 9; },
+                  "A 'x' has shape [8, 8], the GEMM reads 8x9");
+  expectPlanError([](Plan &p) { std::get<GemmStep>(p.steps[1]).b = 11; },
+                  "A and B must share one of F32/BF16/F16");
+  expectPlanError([](Plan &p) { std::get<GemmStep>(p.steps[1]).c = 13; },
+                  "has shape [32]");
+  expectPlanError(
+      [](Plan &p) { // C = scratch, reshaped to [8, 16], on top of B = w
+        p.buffers[13].shape = {8, 16};
+        p.buffers[13].bytes = 512;
+        p.arenaBytes = 4352;
+        std::get<GemmStep>(p.steps[1]).c = 13;
+      },
+      "overlaps an input operand");
+  expectPlanError([](Plan &p) { std::get<GemmStep>(p.steps[1]).m = 0; },
+                  "m, n, k must be positive");
+  expectPlanError([](Plan &p) { p.kernels[1].loweredName.clear(); },
+                  "kernel 1 has an empty name");
+}
+
+TEST(PlanRules, TrainingContractViolations) {
+  expectTrainingError([](Plan &p) { p.buffers[4].name = "tokens"; },
+                      "no input buffer 'ids'");
+  expectTrainingError([](Plan &p) { p.buffers[6].shape = {8}; },
+                      "'mask' must be a input I64 [2, 4]");
+  expectTrainingError([](Plan &p) { p.buffers[3].name = "norm.grad"; },
+                      "expected 'model.norm.weight.grad'");
+  expectTrainingError(
+      [](Plan &p) { // a gap of more than alignment padding
+        p.arenaBytes = 4352;
+        p.buffers[1].offset = 4096;
+      },
+      "does not follow the previous param");
+  expectTrainingError([](Plan &p) { std::swap(p.buffers[2], p.buffers[3]); },
+                      "expected 'model.embed_tokens.weight.grad'");
+  expectTrainingError(
+      [](Plan &p) {
+        p.kernels.erase(p.kernels.begin());
+        std::get<KernelStep>(p.steps[2]).kernel = 2;
+      },
+      "lacks the optimizer kernel 'mind::grad_sqnorm_partial'");
+  expectTrainingError([](Plan &p) { p.meta.erase("batch_size"); },
+                      "meta.batch_size must be a positive integer");
+  expectTrainingError([](Plan &p) { p.meta["dtype"] = "fp8"; }, "meta.dtype");
+  expectTrainingError([](Plan &p) { p.buffers[11].kind = BufferKind::Input; },
+                      "unknown input 'y'");
+  expectTrainingError([](Plan &p) { p.buffers[8].dtype = DType::I32; },
+                      "'loss' must be a output F32");
+  expectTrainingError(
+      [](Plan &p) { std::get<MemsetStep>(p.steps[0]).buffer = 3; },
+      "step 0 (zero y) overwrites buffer 3 'model.norm.weight.grad'");
+  expectTrainingError(
+      [](Plan &p) {
+        auto &g = std::get<GemmStep>(p.steps[1]);
+        g.m = 16; // C = the embedding grad [16, 8]; A, B resized to match
+        g.n = 8;
+        g.k = 8;
+        g.c = 2;
+        g.beta = 0.0f;
+        p.buffers[10].shape = {16, 8};
+        p.buffers[10].bytes = 256;
+        p.buffers[12].shape = {8, 8};
+        p.buffers[12].bytes = 128;
+      },
+      "grads accumulate across micro-steps");
+  expectTrainingError(
+      [](Plan &p) { std::get<MemsetStep>(p.steps[0]).buffer = 1; },
+      "params are read-only");
+  // aux_loss is optional (dense models may omit it).
+  Plan p = samplePlan();
+  p.buffers[9].name = "aux";
+  p.buffers[9].kind = BufferKind::Activation;
+  EXPECT_EQ(trainingInterface(p).auxLoss, -1);
+}
+
+TEST(PlanRules, GradRegionMustMirrorParamRegion) {
+  expectTrainingError([](Plan &p) { p.buffers[3].offset = 1536; },
+                      "overlaps"); // collides with ids first: also refused
+  Plan p = samplePlan();
+  // Move the second grad one alignment step further: same order, wrong
+  // relative offset.
+  p.buffers[3].offset = 3072;
+  p.buffers[10].offset = 1280;
+  expectError<BundleError>([&] { paramLayout(p); }, "same relative offset");
+}
+
+//===----------------------------------------------------------------------===//
+// Bundle bytes
+//===----------------------------------------------------------------------===//
+
+TEST(Bundle, Crc32MatchesZlib) {
+  const char *s = "123456789";
+  EXPECT_EQ(crc32(s, 9), 0xCBF43926u);
+  EXPECT_EQ(crc32(s + 4, 5, crc32(s, 4)), 0xCBF43926u);
+}
+
+TEST(Bundle, RoundTripsInMemory) {
+  Bundle b = sampleBundle();
+  std::vector<uint8_t> bytes = serializeBundle(b);
+  EXPECT_EQ(std::memcmp(bytes.data(), "MINDBNDL", 8), 0);
+  expectSameBundle(readBundleFromBytes(bytes), b);
+}
+
+TEST_F(BundleFiles, RoundTripsThroughAFile) {
+  Bundle b = sampleBundle();
+  std::string p = path("a.mindbundle");
+  writeBundle(b, p);
+  EXPECT_NE(access((p + ".tmp").c_str(), F_OK), 0);
+  expectSameBundle(readBundle(p), b);
+  expectError<BundleError>([&] { readBundle(path("missing")); }, "cannot open");
+}
+
+TEST(Bundle, RefusesToWriteAnInvalidPlan) {
+  Bundle b = sampleBundle();
+  b.plan.buffers[0].offset = 8;
+  expectError<BundleError>([&] { serializeBundle(b); },
+                           "refusing to write an invalid bundle");
+}
+
+TEST(Bundle, RejectsEveryCorruption) {
+  std::vector<uint8_t> good = serializeBundle(sampleBundle());
+  auto reject = [](std::vector<uint8_t> bytes, const std::string &needle) {
+    expectError<BundleError>([&] { readBundleFromBytes(bytes, "x.bundle"); },
+                             needle);
+  };
+  reject({}, "x.bundle: truncated: 0 bytes");
+  for (size_t n : {size_t(55), size_t(100), good.size() / 2, good.size() - 1})
+    reject(std::vector<uint8_t>(good.begin(), good.begin() + n), "truncated");
+  auto bad = good;
+  bad[0] = 'X';
+  reject(bad, "not a mind bundle (bad magic");
+  reject(rawBundle({"{}", "", "", "", ""}, 2), "unsupported bundle version 2");
+  // A flipped bit inside the cubin section.
+  size_t cubinStart = 12 + 8 + toJson(samplePlan()).dump().size() + 8;
+  bad = good;
+  bad[cubinStart + 10] ^= 0x40;
+  reject(bad, "checksum mismatch");
+  bad = good;
+  bad.erase(bad.end() - 7, bad.end() - 4); // the mlir text lost 3 bytes
+  reject(bad, "section 'mlir' declares");
+  auto extra = rawBundle({"{}", "", "", "", ""});
+  extra.insert(extra.end() - 4, {1, 2, 3});
+  reject(extra, "3 unexpected bytes after the last section");
+  bad = good;
+  bad[19] = 0x7F; // plan length's top byte: far beyond the file
+  reject(bad, "section 'plan' declares");
+  reject(rawBundle({"{not json", "c", "", "", ""}), "plan JSON");
+  json j = toJson(samplePlan());
+  j["steps"][2].erase("label");
+  reject(rawFromPlanJson(j), "steps[2].label: missing");
+  j = toJson(samplePlan());
+  j["steps"][2]["kernel"] = 17;
+  reject(rawFromPlanJson(j), "kernel index 17 out of range");
+  j = toJson(samplePlan());
+  j["buffers"][4]["offset"] = 4096;
+  reject(rawFromPlanJson(j), "exceed the arena");
+  reject(rawBundle({toJson(samplePlan()).dump(), "", "", "", ""}),
+         "neither cubin nor PTX");
+}
+
+//===----------------------------------------------------------------------===//
+// Bundles embedded in an executable
+//===----------------------------------------------------------------------===//
+
+TEST_F(BundleFiles, EmbedsIntoAnExecutable) {
+  std::string exe = path("trainer"), out = path("model-trainer");
+  std::vector<uint8_t> elf = {0x7F, 'E', 'L', 'F'};
+  elf.resize(5000, 0xAB);
+  writeBytes(exe, elf);
+  EXPECT_FALSE(readEmbeddedBundle(exe).has_value());
+
+  Bundle b = sampleBundle();
+  writeEmbeddedExecutable(exe, b, out);
+  auto got = readEmbeddedBundle(out);
+  ASSERT_TRUE(got.has_value());
+  expectSameBundle(*got, b);
+  struct stat st {};
+  ASSERT_EQ(stat(out.c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IXUSR);
+  size_t size1 = static_cast<size_t>(st.st_size);
+  EXPECT_EQ(size1, elf.size() + serializeBundle(b).size() + 24);
+
+  // Embedding into a trainer that already has a bundle replaces it.
+  std::string again = path("again");
+  b.mlir = "module { changed }";
+  writeEmbeddedExecutable(out, b, again);
+  got = readEmbeddedBundle(again);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->mlir, b.mlir);
+  ASSERT_EQ(stat(again.c_str(), &st), 0);
+  EXPECT_EQ(static_cast<size_t>(st.st_size),
+            elf.size() + serializeBundle(b).size() + 24);
+}
+
+TEST_F(BundleFiles, RejectsADamagedEmbeddedBundle) {
+  std::string exe = path("trainer"), out = path("model-trainer");
+  writeBytes(exe, std::vector<uint8_t>(100, 1));
+  writeEmbeddedExecutable(exe, sampleBundle(), out);
+  std::ifstream in(out, std::ios::binary);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  in.close();
+
+  auto corrupt = bytes;
+  corrupt[150] ^= 1; // inside the bundle
+  writeBytes(out, corrupt);
+  expectError<BundleError>([&] { readEmbeddedBundle(out); },
+                           "(embedded bundle): checksum mismatch");
+
+  corrupt = bytes;
+  corrupt[corrupt.size() - 24] ^= 1; // the trailer's offset
+  writeBytes(out, corrupt);
+  expectError<BundleError>([&] { readEmbeddedBundle(out); },
+                           "trailer is inconsistent");
+
+  corrupt.assign(bytes.begin() + 1, bytes.end()); // the prefix lost a byte
+  writeBytes(out, corrupt);
+  expectError<BundleError>([&] { readEmbeddedBundle(out); },
+                           "trailer is inconsistent");
+}
+
+} // namespace

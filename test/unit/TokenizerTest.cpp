@@ -1,0 +1,366 @@
+//===- TokenizerTest.cpp - byte-level BPE tokenizer and trainer -----------===//
+//
+// The golden cases of ../shared/data (ids and decoded text produced by
+// Hugging Face `tokenizers` with MiniMind's tokenizer) must all match
+// exactly; random Unicode must round-trip; a trained tokenizer must have
+// MiniMind's layout and round-trip too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mind/runtime/Tokenizer.h"
+#include "mind/runtime/BpeTrainer.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <random>
+
+using namespace mind::runtime;
+using json = nlohmann::json;
+
+namespace {
+const std::string kShared = MIND_SHARED_DATA_DIR;
+const std::string kTokenizerPath = kShared + "/minimind_tokenizer.json";
+
+json readJson(const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    throw std::runtime_error(path + ": missing");
+  return json::parse(in);
+}
+
+const Tokenizer &minimind() {
+  static const Tokenizer t = Tokenizer::fromFile(kTokenizerPath);
+  return t;
+}
+
+void appendUtf8(std::string &s, uint32_t cp) {
+  if (cp < 0x80) {
+    s += char(cp);
+  } else if (cp < 0x800) {
+    s += char(0xC0 | (cp >> 6));
+    s += char(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    s += char(0xE0 | (cp >> 12));
+    s += char(0x80 | ((cp >> 6) & 0x3F));
+    s += char(0x80 | (cp & 0x3F));
+  } else {
+    s += char(0xF0 | (cp >> 18));
+    s += char(0x80 | ((cp >> 12) & 0x3F));
+    s += char(0x80 | ((cp >> 6) & 0x3F));
+    s += char(0x80 | (cp & 0x3F));
+  }
+}
+
+// Valid UTF-8 drawn from scripts and edge characters the split regex
+// treats differently: letters, digits, punctuation, Unicode spaces, CJK,
+// emoji with ZWJ, combining marks, supplementary planes, specials.
+std::string randomText(std::mt19937 &rng, size_t maxChars) {
+  static const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
+      {0x20, 0x7E},       {0x09, 0x0D},       {0xA0, 0xFF},
+      {0x370, 0x3FF},     {0x400, 0x4FF},     {0x300, 0x36F},
+      {0x4E00, 0x9FFF},   {0x3000, 0x303F},   {0xFF00, 0xFFEF},
+      {0x3040, 0x30FF},   {0xAC00, 0xD7A3},   {0x1F300, 0x1F64F},
+      {0x1F680, 0x1F6FF}, {0x20000, 0x2A6DF}, {0x2000, 0x206F},
+      {0x0600, 0x06FF},   {0x0E00, 0x0E7F},   {0x85, 0x85},
+      {0x660, 0x669},     {0xE000, 0xE0FF},
+  };
+  static const char *specials[] = {
+      "<|endoftext|>", "<|im_start|>", "<|im_end|>", " ", "'s",
+      "'ll",           "\r\n",         "\u200d"};
+  std::uniform_int_distribution<size_t> len(0, maxChars);
+  std::uniform_int_distribution<size_t> pick(0, ranges.size() + 3);
+  std::string s;
+  for (size_t n = len(rng), i = 0; i < n; ++i) {
+    size_t r = pick(rng);
+    if (r >= ranges.size()) {
+      s += specials[rng() % (sizeof(specials) / sizeof(*specials))];
+      continue;
+    }
+    auto [lo, hi] = ranges[r];
+    appendUtf8(s, lo + rng() % (hi - lo + 1));
+  }
+  return s;
+}
+} // namespace
+
+TEST(TokenizerTest, LoadsMiniMind) {
+  const Tokenizer &t = minimind();
+  EXPECT_EQ(t.vocabSize(), 6400);
+  EXPECT_EQ(t.tokenToId("<|endoftext|>"), 0);
+  EXPECT_EQ(t.tokenToId("<|im_start|>"), 1);
+  EXPECT_EQ(t.tokenToId("<|im_end|>"), 2);
+  EXPECT_EQ(t.tokenToId("!"), 3);
+  EXPECT_EQ(t.idToToken(1), "<|im_start|>");
+  EXPECT_EQ(t.addedTokens().size(), 3u);
+  EXPECT_NE(t.hash(), 0u);
+}
+
+// Every golden case, ids and decoded text, exactly.
+TEST(TokenizerTest, GoldenEveryCase) {
+  json g = readJson(kShared + "/golden/tokenizer_golden_public.json");
+  const json &cases = g.at("cases");
+  ASSERT_GT(cases.size(), 100u);
+  size_t checked = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string text = cases[i].at("text");
+    auto want = cases[i].at("ids").get<std::vector<int32_t>>();
+    std::vector<int32_t> got = minimind().encode(text);
+    EXPECT_EQ(got, want) << "case " << i << ": " << json(text).dump();
+    EXPECT_EQ(minimind().decode(want),
+              cases[i].at("decoded").get<std::string>())
+        << "case " << i;
+    ++checked;
+  }
+  EXPECT_EQ(checked, cases.size());
+}
+
+TEST(TokenizerTest, GoldenBatchMatchesSingle) {
+  json g = readJson(kShared + "/golden/tokenizer_golden_public.json");
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> want;
+  for (int rep = 0; rep < 3; ++rep) // repeats exercise the word cache
+    for (const json &c : g.at("cases")) {
+      texts.push_back(c.at("text"));
+      want.push_back(c.at("ids").get<std::vector<int32_t>>());
+    }
+  for (unsigned threads : {1u, 2u, 4u})
+    EXPECT_EQ(minimind().encodeBatch(texts, threads), want) << threads;
+}
+
+TEST(TokenizerTest, RoundTripRandomUnicode) {
+  std::mt19937 rng(1234);
+  const Tokenizer &t = minimind();
+  for (int i = 0; i < 2000; ++i) {
+    std::string s = randomText(rng, i < 1500 ? 40 : 400);
+    std::vector<int32_t> ids = t.encode(s);
+    for (int32_t id : ids)
+      ASSERT_TRUE(id >= 0 && id < t.vocabSize());
+    ASSERT_EQ(t.decode(ids), s) << "case " << i << ": " << json(s).dump();
+  }
+}
+
+// Long single words take the heap merge path; check it against a plain
+// reference BPE written from tokenizer.json here.
+TEST(TokenizerTest, LongWordsMatchReferenceBpe) {
+  json j = readJson(kTokenizerPath);
+  std::map<std::string, int32_t> vocab;
+  for (auto it = j["model"]["vocab"].begin(); it != j["model"]["vocab"].end();
+       ++it)
+    vocab[it.key()] = it.value();
+  std::map<std::pair<std::string, std::string>, int> rank;
+  int r = 0;
+  for (const json &m : j["model"]["merges"])
+    rank.emplace(
+        std::make_pair(m[0].get<std::string>(), m[1].get<std::string>()), r++);
+  // GPT-2's byte -> char map, written out independently.
+  std::vector<std::string> byteChar(256);
+  for (int b = 0, next = 256; b < 256; ++b) {
+    bool keep = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174;
+    byteChar[b].clear();
+    appendUtf8(byteChar[b], keep ? b : next++);
+  }
+  auto reference = [&](const std::string &word) {
+    std::vector<std::string> syms;
+    for (unsigned char c : word)
+      syms.push_back(byteChar[c]);
+    for (;;) {
+      int best = INT32_MAX;
+      size_t at = 0;
+      for (size_t i = 0; i + 1 < syms.size(); ++i) {
+        auto it = rank.find({syms[i], syms[i + 1]});
+        if (it != rank.end() && it->second < best) {
+          best = it->second;
+          at = i;
+        }
+      }
+      if (best == INT32_MAX)
+        break;
+      syms[at] += syms[at + 1];
+      syms.erase(syms.begin() + at + 1);
+    }
+    std::vector<int32_t> ids;
+    for (const std::string &s : syms)
+      ids.push_back(vocab.at(s));
+    return ids;
+  };
+  std::mt19937 rng(7);
+  std::vector<std::string> words = {std::string(300, 'a'),
+                                    "supercalifragilisticexpialidocious"
+                                    "antidisestablishmentarianism"};
+  for (int i = 0; i < 200; ++i) {
+    std::string w;
+    size_t n = 5 + rng() % 60;
+    for (size_t k = 0; k < n; ++k) {
+      if (i % 2)
+        appendUtf8(w, 0x4E00 + rng() % 0x5200); // a CJK run is one piece
+      else
+        w += char('a' + rng() % 26);
+    }
+    words.push_back(w);
+  }
+  for (const std::string &w : words)
+    EXPECT_EQ(minimind().encode(w), reference(w)) << w;
+}
+
+TEST(TokenizerTest, SpecialTokens) {
+  const Tokenizer &t = minimind();
+  EXPECT_EQ(t.encode("<|im_start|>"), std::vector<int32_t>({1}));
+  EXPECT_EQ(t.encode("<|im_start|><|im_end|><|endoftext|>"),
+            std::vector<int32_t>({1, 2, 0}));
+  std::vector<int32_t> ids = t.encode("a<|im_end|>b");
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[1], 2);
+  EXPECT_EQ(t.decode(ids), "a<|im_end|>b");
+  EXPECT_EQ(t.decode(ids, /*skipSpecial=*/true), "ab");
+  // An incomplete special token is ordinary text.
+  EXPECT_GT(t.encode("<|im_start").size(), 1u);
+}
+
+TEST(TokenizerTest, InvalidUtf8) {
+  for (std::string bad : {"\xff", "a\x80", "\xc0\x80", "\xed\xa0\x80",
+                          "\xf5\x80\x80\x80", "\xe4\xbd", "\xf0\x9f\x98"}) {
+    EXPECT_FALSE(isValidUtf8(bad)) << bad.size() << " bytes";
+    EXPECT_THROW(minimind().encode(bad), TokenizerError);
+  }
+  size_t at = 0;
+  EXPECT_FALSE(isValidUtf8("abc\xff", &at));
+  EXPECT_EQ(at, 3u);
+  EXPECT_TRUE(isValidUtf8("\xf0\x9f\x98\x80 \xe4\xbd\xa0"));
+}
+
+TEST(TokenizerTest, DecodeIsLossyLikeHuggingFace) {
+  const Tokenizer &t = minimind();
+  // Byte 0xE4 (the byte-level char "ä") alone starts a 3-byte sequence:
+  // ill-formed, so one U+FFFD; with the rest of "你" it decodes.
+  int32_t e4 = *t.tokenToId("\xc3\xa4");
+  EXPECT_EQ(t.decode({e4}), "\xEF\xBF\xBD");
+  EXPECT_EQ(t.decode({e4, 3}), "\xEF\xBF\xBD!");
+  std::vector<int32_t> ni = t.encode("你");
+  ASSERT_GE(ni.size(), 1u);
+  EXPECT_EQ(t.decode(ni), "你");
+  EXPECT_EQ(t.decode({-1, 99999, 3}), "!"); // unknown ids are skipped
+}
+
+TEST(TokenizerTest, LoadErrorsNameTheProblem) {
+  auto message = [](const std::string &text) {
+    try {
+      Tokenizer::fromJson(text, "bad.json");
+    } catch (const TokenizerError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("{").find("bad.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(message("{}").find("missing field 'model'"), std::string::npos);
+  json j = readJson(kTokenizerPath);
+  j["model"]["type"] = "Unigram";
+  EXPECT_NE(message(j.dump()).find("only BPE"), std::string::npos);
+  j = readJson(kTokenizerPath);
+  j["model"]["merges"].push_back({"zzz_not", "in_vocab"});
+  EXPECT_NE(message(j.dump()).find("missing from the vocab"),
+            std::string::npos);
+  j = readJson(kTokenizerPath);
+  j["normalizer"] = {{"type", "NFC"}};
+  EXPECT_NE(message(j.dump()).find("normalizer"), std::string::npos);
+  EXPECT_THROW(Tokenizer::fromFile("/nonexistent/tokenizer.json"),
+               TokenizerError);
+}
+
+// Merges in the legacy "a b" string form load the same model.
+TEST(TokenizerTest, LegacyMergeStrings) {
+  json j = readJson(kTokenizerPath);
+  for (json &m : j["model"]["merges"])
+    m = m[0].get<std::string>() + " " + m[1].get<std::string>();
+  Tokenizer legacy = Tokenizer::fromJson(j.dump());
+  std::string s = "Hello, 世界! The quick brown fox 123.";
+  EXPECT_EQ(legacy.encode(s), minimind().encode(s));
+}
+
+namespace {
+std::vector<std::string> goldenTexts() {
+  std::vector<std::string> texts;
+  json g = readJson(kShared + "/golden/tokenizer_golden_public.json");
+  for (const json &c : g.at("cases"))
+    texts.push_back(c.at("text"));
+  return texts;
+}
+} // namespace
+
+TEST(TokenizerTest, TrainedTokenizerSanity) {
+  BpeTrainerOptions opts;
+  opts.vocabSize = 600;
+  opts.threads = 2;
+  BpeTrainer trainer(opts);
+  std::vector<std::string> texts = goldenTexts();
+  trainer.addTexts(texts);
+  BpeTrainingResult res = trainer.train();
+  EXPECT_EQ(res.vocabSize, 600);
+  EXPECT_EQ(res.merges, 600 - 259);
+  Tokenizer t = Tokenizer::fromJson(res.json, "trained");
+  EXPECT_EQ(t.vocabSize(), 600);
+  EXPECT_EQ(t.tokenToId("<|endoftext|>"), 0);
+  EXPECT_EQ(t.tokenToId("<|im_start|>"), 1);
+  EXPECT_EQ(t.tokenToId("<|im_end|>"), 2);
+  EXPECT_EQ(t.tokenToId("!"), 3); // byte alphabet in code point order
+  // Same layout as MiniMind's file: the first 259 ids agree.
+  for (int32_t id = 0; id < 259; ++id)
+    EXPECT_EQ(t.idToToken(id), minimind().idToToken(id)) << id;
+  size_t bytes = 0, tokens = 0;
+  for (const std::string &s : texts) {
+    std::vector<int32_t> ids = t.encode(s);
+    EXPECT_EQ(t.decode(ids), s);
+    bytes += s.size();
+    tokens += ids.size();
+  }
+  EXPECT_LT(tokens * 3, bytes * 2); // the merges compress the text (> 1.5x)
+  std::mt19937 rng(99);
+  for (int i = 0; i < 300; ++i) {
+    std::string s = randomText(rng, 60);
+    EXPECT_EQ(t.decode(t.encode(s)), s);
+  }
+  EXPECT_EQ(t.encode("<|im_start|>"), std::vector<int32_t>({1}));
+}
+
+TEST(TokenizerTest, TrainerIsDeterministic) {
+  std::vector<std::string> texts = goldenTexts();
+  BpeTrainerOptions one, two;
+  one.vocabSize = two.vocabSize = 400;
+  one.threads = 1;
+  two.threads = 3;
+  BpeTrainer a(one), b(two);
+  a.addTexts(texts);
+  for (const std::string &s : texts)
+    b.addText(s);
+  EXPECT_EQ(a.train().json, b.train().json);
+}
+
+// The most frequent pair merges first; ties go to the smaller pair of ids.
+TEST(TokenizerTest, TrainerMergeOrder) {
+  BpeTrainerOptions opts;
+  opts.vocabSize = 262;
+  BpeTrainer trainer(opts);
+  trainer.addText("ab ab ab cd cd cd xy");
+  json j = json::parse(trainer.train().json);
+  ASSERT_EQ(j["model"]["merges"].size(), 3u);
+  // Pre-tokens "ab", " ab" x2, " cd" x3, " xy": (a,b), (c,d) and (Ġ,c)
+  // occur 3 times and 'a' < 'c' < 'Ġ' (U+0120); then (Ġ,cd) with 3.
+  EXPECT_EQ(j["model"]["merges"][0], json({"a", "b"}));
+  EXPECT_EQ(j["model"]["merges"][1], json({"c", "d"}));
+  EXPECT_EQ(j["model"]["merges"][2], json({"\xc4\xa0", "cd"}));
+  EXPECT_EQ(j["model"]["vocab"]["ab"], 259);
+}
+
+TEST(TokenizerTest, TrainerOnTinyCorpusStopsEarly) {
+  BpeTrainerOptions opts;
+  opts.vocabSize = 6400;
+  BpeTrainer trainer(opts);
+  trainer.addText("aaaa bbbb");
+  BpeTrainingResult res = trainer.train();
+  EXPECT_LT(res.vocabSize, 6400);
+  Tokenizer t = Tokenizer::fromJson(res.json);
+  EXPECT_EQ(t.decode(t.encode("aaaa bbbb ccc")), "aaaa bbbb ccc");
+  EXPECT_THROW(trainer.addText("\xff"), TokenizerError);
+}
