@@ -22,6 +22,11 @@ config.substitutions.append(("%mind_src_root", config.mind_src_root))
 config.substitutions.append(("%configs", os.path.join(config.mind_src_root, "configs")))
 config.substitutions.append(("%shared_data", config.mind_shared_data_dir))
 
+# `mindc compile` needs NVRTC and the mind-trainer runtime (the CUDA toolkit,
+# not a GPU).
+if config.mind_have_cuda:
+    config.available_features.add("cuda-toolkit")
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.mind_tools_dir, append_path=True)

@@ -40,14 +40,15 @@ template <typename T, int D> struct Cfg {
   static constexpr bool kWide = sizeof(T) == 4; // fp32 storage: FMA path
   static constexpr int kPadT = kWide ? 1 : 8;
   static constexpr int kPadF = kWide ? 1 : 4;
-  static constexpr int kKeyTile = D == 128 ? 32 : 64; // BK (both passes)
+  static constexpr int kKeyTile = D > 64 ? 32 : 64; // BK (both passes)
   static constexpr int kFwdQTile = 64;                // BQ, forward
   static constexpr int kBwdQTile = 32;                // BQ, backward
   static constexpr int kLdT = D + kPadT;              // Q/K/V/dO rows
   static constexpr int kLdP = kKeyTile + kPadT;       // P/dS (storage T)
   static constexpr int kLdS = kKeyTile + kPadF;       // S/dP (fp32)
   static constexpr int kLdO = D + kPadF;              // O/dK/dV/dQ (fp32)
-  static_assert(D == 16 || D == 32 || D == 64 || D == 128, "head dim");
+  static_assert(D == 16 || D == 32 || D == 64 || D == 96 || D == 128,
+                "head dim");
 };
 
 __device__ __forceinline__ unsigned dynamicSmemBytes() {

@@ -22,8 +22,9 @@ void check(bool ok, const std::string &msg) {
 uint64_t checkProblem(DType dtype, int64_t batch, int64_t seq, int64_t qHeads,
                       int64_t kvHeads, int64_t headDim) {
   std::string t = cudaTypeName(dtype); // throws for non-float dtypes
-  check(headDim == 16 || headDim == 32 || headDim == 64 || headDim == 128,
-        "head dim must be 16, 32, 64 or 128, got " + std::to_string(headDim));
+  check(headDim == 16 || headDim == 32 || headDim == 64 || headDim == 96 ||
+            headDim == 128,
+        "head dim must be 16, 32, 64, 96 or 128, got " + std::to_string(headDim));
   check(batch > 0 && seq > 0 && qHeads > 0 && kvHeads > 0,
         "batch, seq and head counts must be positive");
   check(qHeads % kvHeads == 0, "query heads (" + std::to_string(qHeads) +
@@ -40,7 +41,7 @@ struct Tiles {
   uint64_t es, padT, padF, bk, ldT, ldP, ldS, ldO;
   Tiles(uint64_t elem, int64_t d)
       : es(elem), padT(elem == 4 ? 1 : 8), padF(elem == 4 ? 1 : 4),
-        bk(d == 128 ? 32 : 64), ldT(d + padT), ldP(bk + padT), ldS(bk + padF),
+        bk(d > 64 ? 32 : 64), ldT(d + padT), ldP(bk + padT), ldS(bk + padF),
         ldO(d + padF) {}
   bool wide() const { return es == 4; } // fp32: P/dS overwrite S/dP
 };

@@ -20,12 +20,14 @@
 
 #include <cxxopts.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 #include <random>
 
 using namespace mind::runtime;
@@ -37,7 +39,7 @@ struct Flags {
   int64_t epochs, batchSize = 0, accumulationSteps, maxSeqLen = 0, logInterval,
                   saveInterval, syntheticSamples, maxSteps, seed;
   double learningRate, gradClip;
-  int fromResume;
+  int fromResume, shuffle;
   bool noCudaGraph, syncEachStep;
 };
 
@@ -97,6 +99,9 @@ Flags parseFlags(int argc, char **argv) {
      cxxopts::value<std::string>()->default_value(""))
     ("seed", "Random seed (init and data order)",
      cxxopts::value<int64_t>()->default_value("42"))
+    ("shuffle", "1: shuffle the samples every epoch (seeded); 0: train them "
+     "in file order (for parity runs against another trainer)",
+     cxxopts::value<int>()->default_value("1"))
     ("no_cuda_graph", "Launch every step eagerly instead of replaying the "
      "micro-step as a CUDA graph")
     ("sync_each_step", "Debugging: wait after every plan step, so a device "
@@ -142,6 +147,7 @@ Flags parseFlags(int argc, char **argv) {
   f.learningRate = r["learning_rate"].as<double>();
   f.gradClip = r["grad_clip"].as<double>();
   f.fromResume = r["from_resume"].as<int>();
+  f.shuffle = r["shuffle"].as<int>();
   f.noCudaGraph = r.count("no_cuda_graph") > 0;
   f.syncEachStep = r.count("sync_each_step") > 0;
 
@@ -151,6 +157,8 @@ Flags parseFlags(int argc, char **argv) {
          "reference trainer is `mind-train --device=cpu`");
   if (f.fromResume != 0)
     fail("--from_resume 1 is not implemented yet");
+  if (f.shuffle != 0 && f.shuffle != 1)
+    fail("--shuffle must be 0 or 1");
   auto positive = [](int64_t v, const char *name) {
     if (v < 1)
       fail(std::string("--") + name + " must be positive");
@@ -246,6 +254,36 @@ std::vector<std::vector<float>> loadParameters(const std::string &path,
   return out;
 }
 
+/// Device memory this process uses beyond what was in use when it was
+/// created (cudaMemGetInfo, so it counts every allocation: arena, cuBLASLt
+/// workspace, modules, graphs), and the largest value seen by sample().
+class PeakMemory {
+public:
+  PeakMemory() {
+    if (!cudaDeviceAvailable())
+      return; // the Executor reports the missing device
+    enabled = true;
+    MIND_CUDA_CHECK(cudaFree(nullptr), "initialise device 0");
+    size_t total = 0;
+    MIND_CUDA_CHECK(cudaMemGetInfo(&freeAtStart, &total),
+                    "query free device memory");
+  }
+  void sample() {
+    if (!enabled)
+      return;
+    size_t freeNow = 0, total = 0;
+    MIND_CUDA_CHECK(cudaMemGetInfo(&freeNow, &total),
+                    "query free device memory");
+    if (freeNow < freeAtStart)
+      peak = std::max(peak, freeAtStart - freeNow);
+  }
+  double mib() const { return static_cast<double>(peak) / (1024.0 * 1024.0); }
+
+private:
+  bool enabled = false;
+  size_t freeAtStart = 0, peak = 0;
+};
+
 /// Weights-only checkpoint: fp16, PyTorch names (MINIMIND-SPEC §6).
 void saveWeights(const std::string &path, Executor &ex) {
   std::filesystem::create_directories(
@@ -293,6 +331,7 @@ int main(int argc, char **argv) {
            " samples of " + std::to_string(f.maxSeqLen) +
            " tokens: fewer than one batch of " + std::to_string(f.batchSize));
 
+    PeakMemory peakMemory; // before anything of ours is on the device
     ExecutorOptions eo;
     eo.cudaGraph = !f.noCudaGraph;
     eo.syncEachStep = f.syncEachStep;
@@ -342,8 +381,11 @@ int main(int argc, char **argv) {
     if (f.maxSteps > 0 && f.maxSteps < total)
       total = f.maxSteps;
     for (int64_t epoch = 0; epoch < f.epochs && done < total; ++epoch) {
-      std::vector<int64_t> order =
-          data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
+      std::vector<int64_t> order(static_cast<size_t>(data.numSamples()));
+      if (f.shuffle)
+        order = data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
+      else
+        std::iota(order.begin(), order.end(), 0);
       for (int64_t it = 0; it < iters && done < total; ++it, ++done) {
         TokenBatch batch = data.batch(order, it * f.batchSize, f.batchSize);
         double lr =
@@ -363,6 +405,7 @@ int main(int argc, char **argv) {
           microInWindow = 0;
           ex.optimizerStep(lr);
         }
+        peakMemory.sample();
         bool last = done + 1 == total;
         if ((it + 1) % f.logInterval == 0 || it == 0 || last) {
           double secs = std::chrono::duration<double>(
@@ -381,7 +424,8 @@ int main(int argc, char **argv) {
           if (metrics) {
             metrics << "{\"epoch\":" << epoch + 1 << ",\"step\":" << it + 1
                     << ",\"loss\":" << loss << ",\"aux_loss\":" << aux
-                    << ",\"lr\":" << lr << ",\"tokens_per_s\":" << tokS;
+                    << ",\"lr\":" << lr << ",\"tokens_per_s\":" << tokS
+                    << ",\"peak_device_memory_mib\":" << peakMemory.mib();
             if (oc.dynamicLossScale) {
               OptimizerState st = ex.optimizerState();
               metrics << ",\"loss_scale\":" << st.scale
@@ -395,6 +439,10 @@ int main(int argc, char **argv) {
           saveWeights(ckpt, ex);
       }
     }
+    ex.synchronize();
+    peakMemory.sample();
+    std::printf("mind-trainer: peak device memory: %.1f MiB\n",
+                peakMemory.mib());
     saveWeights(ckpt, ex);
     std::printf("mind-trainer: saved %s\n", ckpt.c_str());
   } catch (const std::exception &e) {

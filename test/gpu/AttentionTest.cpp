@@ -161,6 +161,9 @@ std::vector<Case> cases() {
   // MiniMind-sized: 8 query heads over 2 KV heads, D = 64.
   cs.push_back({DType::F32, 2, 511, 8, 2, 64, true});
   cs.push_back({DType::BF16, 2, 511, 8, 2, 64, true});
+  // MiniMind-104M: hidden 768 over 8 heads gives D = 96.
+  cs.push_back({DType::F32, 2, 511, 8, 2, 96, true});
+  cs.push_back({DType::BF16, 2, 511, 8, 2, 96, true});
   // The other head dims, f16, plain multi-head and a group of 3.
   cs.push_back({DType::F32, 1, 70, 2, 1, 128, true});
   cs.push_back({DType::BF16, 1, 70, 4, 2, 128, false});
@@ -181,7 +184,7 @@ INSTANTIATE_TEST_SUITE_P(Gpu, AttentionTest, ::testing::ValuesIn(cases()),
 TEST(AttentionKernels, CompileForSm90aAndSm80) {
   std::vector<std::string> names;
   for (DType t : {DType::F32, DType::BF16, DType::F16})
-    for (int64_t d : {16, 32, 64, 128})
+    for (int64_t d : {16, 32, 64, 96, 128})
       for (const std::string &n : rk::attentionKernelNames(t, d))
         if (std::find(names.begin(), names.end(), n) == names.end())
           names.push_back(n);
@@ -197,7 +200,7 @@ TEST(AttentionKernels, CompileForSm90aAndSm80) {
 // refused, workspaces are as documented.
 TEST(AttentionKernels, LaunchRules) {
   for (DType t : {DType::F32, DType::BF16, DType::F16})
-    for (int64_t d : {16, 32, 64, 128}) {
+    for (int64_t d : {16, 32, 64, 96, 128}) {
       auto f = rk::attentionForward(t, 2, 511, 8, 2, d);
       auto b = rk::attentionBackward(t, 2, 511, 8, 2, d);
       EXPECT_LE(f.sharedBytes, 163u * 1024) << f.nameExpr;

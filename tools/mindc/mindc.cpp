@@ -218,6 +218,19 @@ int runReport(MLIRContext &ctx) {
   mind::FunctionCost fwdCost = mind::analyzeCost(fwd);
   mind::FunctionCost stepCost = mind::analyzeCost(step);
   int64_t tokens = shape.batch * shape.seqLen;
+  // Planned device memory: the arena of one micro-step (weights, gradient
+  // accumulators, activations), AdamW's two fp32 moments per parameter and
+  // the cuBLASLt workspace. (CUDA's own context is not counted.)
+  FailureOr<mind::runtime::Plan> plan = mind::lowerToPlan(step);
+  if (failed(plan))
+    fail("lowering to the GPU plan failed");
+  uint64_t paramBytes = 0;
+  for (const auto &b : plan->buffers)
+    if (b.kind == mind::runtime::BufferKind::Param)
+      paramBytes += b.bytes;
+  uint64_t optimizerBytes = 2 * paramBytes;
+  uint64_t gemmBytes = mind::runtime::kGemmWorkspaceBytes;
+  uint64_t plannedBytes = plan->arenaBytes + optimizerBytes + gemmBytes;
   nlohmann::json j = {
       {"config", configPath.getValue()},
       {"parameters", fwdCost.parameters},
@@ -227,6 +240,11 @@ int runReport(MLIRContext &ctx) {
       {"forward_flops_per_token", fwdCost.flops / tokens},
       {"train_flops_per_token", stepCost.flops / tokens},
       {"train_flops_per_micro_step", stepCost.flops},
+      {"dtype", computeType("bfloat16")},
+      {"planned_device_bytes", plannedBytes},
+      {"arena_bytes", plan->arenaBytes},
+      {"optimizer_state_bytes", optimizerBytes},
+      {"gemm_workspace_bytes", gemmBytes},
   };
   if (jsonOut) {
     llvm::outs() << j.dump(2) << "\n";
@@ -249,6 +267,14 @@ int runReport(MLIRContext &ctx) {
                << num(stepCost.flops / tokens) << "\n"
                << "train FLOPs per micro-step: " << num(stepCost.flops)
                << "\n"
+               << llvm::formatv("planned device memory:      {0:f1} MiB "
+                                "({1}; arena {2:f1} + AdamW state {3:f1} + "
+                                "GEMM workspace {4:f1})\n",
+                                plannedBytes / 1048576.0,
+                                computeType("bfloat16"),
+                                plan->arenaBytes / 1048576.0,
+                                optimizerBytes / 1048576.0,
+                                gemmBytes / 1048576.0)
                << "(matmul and attention FLOPs, 2 per multiply-add)\n";
   return 0;
 }

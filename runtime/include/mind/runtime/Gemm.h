@@ -38,9 +38,6 @@ private:
   cublasLtHandle_t handle = nullptr;
 };
 
-/// The workspace every GEMM of a plan shares (one stream: never concurrent).
-inline constexpr size_t kGemmWorkspaceBytes = 32u << 20;
-
 /// One GemmStep, prepared: matmul descriptor, layouts and the heuristic's
 /// first algorithm for `workspaceBytes` of workspace.
 class PreparedGemm {

@@ -95,6 +95,10 @@ struct KernelEntry {
   std::string loweredName; // the mangled symbol in the cubin
 };
 
+/// The cuBLASLt workspace every GEMM of a plan shares (one stream: never
+/// concurrent); part of the planned device memory `mindc report` prints.
+inline constexpr size_t kGemmWorkspaceBytes = 32u << 20;
+
 struct Plan {
   std::vector<BufferDesc> buffers;
   std::vector<KernelEntry> kernels;

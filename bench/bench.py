@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Benchmark: compiled MiniMind trainers against the PyTorch reference.
+
+On one GPU, in one run, for minimind-26m, minimind-104m and minimind-moe at
+batch 32, max_seq_len 512 (511 trained tokens), accumulation 8:
+
+  ours     the trainer built by `mindc compile CONFIG -o TRAINER`; tokens/s
+           from its --metrics JSONL over the measured window, peak device
+           memory from its `peak device memory` report (cudaMemGetInfo);
+  eager    test/parity/minimind_ref.py in eager mode, bf16 autocast, fused
+           AdamW;
+  compile  the same under torch.compile (model + loss compiled; MoE routing
+           runs eagerly between compiled graphs).
+
+Each run does --warmup optimizer steps, then --measure optimizer steps are
+timed (8 micro-steps each). Step time is per optimizer step. Compile time:
+for torch.compile the first optimizer step minus a measured one; for ours
+the `mindc compile` time passed with --mindc-time (the trainer's own startup
+is reported separately). Prints a markdown table and writes JSON.
+
+    python3 bench/bench.py --mindc-time 26m=SEC --mindc-time 104m=SEC --mindc-time moe=SEC
+
+Needs a CUDA GPU and PyTorch; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(REPO, "test", "parity"))
+import minimind_ref as ref  # noqa: E402
+import parity  # noqa: E402
+
+torch = ref.torch
+
+CONFIGS = {
+    "26m": ("minimind-26m", "configs/minimind-26m.json", ".device/m26-bf16-trainer"),
+    "104m": ("minimind-104m", "configs/minimind-104m.json", ".device/m104-bf16-trainer"),
+    "moe": ("minimind-moe", "configs/minimind-moe.json", ".device/moe-bf16-trainer"),
+}
+MODES = ("ours", "eager", "compile")
+MODE_LABEL = {"ours": "mindc (ours)", "eager": "PyTorch eager", "compile": "PyTorch compile"}
+
+
+def parse_kv(items: Optional[List[str]], what: str) -> Dict[str, str]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            sys.exit(f"bench: --{what} expects NAME=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        if k not in CONFIGS:
+            sys.exit(f"bench: --{what} {item!r}: unknown config {k!r} (one of {', '.join(CONFIGS)})")
+        out[k] = v
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Ours: the compiled trainer
+# ----------------------------------------------------------------------------
+
+def window_from_metrics(rows: List[dict], start_step: int, end_step: int, batch: int, seq: int,
+                        accumulation: int = 8) -> dict:
+    """mind-trainer's tokens_per_s is cumulative since its loop started:
+    elapsed(step) = step * batch * seq / tokens_per_s. The window's rate is
+    (end - start) micro-steps over elapsed(end) - elapsed(start)."""
+    by_step = {int(r["step"]): r for r in rows}
+    for s in (start_step, end_step):
+        if s not in by_step:
+            raise RuntimeError(f"metrics lack step {s} (have {sorted(by_step)[:12]}...)")
+
+    def elapsed(s):
+        return s * batch * seq / float(by_step[s]["tokens_per_s"])
+
+    t0, t1 = elapsed(start_step), elapsed(end_step)
+    first_opt = min((s for s in by_step if s >= accumulation), default=None)
+    first = min(by_step)
+    return {"window_s": t1 - t0, "tokens_per_s": (end_step - start_step) * batch * seq / (t1 - t0),
+            "loop_s": t1, "first_logged_step_s": elapsed(first_opt) if first_opt else None,
+            "first_step": first, "first_step_s": elapsed(first),
+            "last_loss": float(by_step[end_step]["loss"]) + float(by_step[end_step].get("aux_loss", 0.0)),
+            "peak_mib": by_step[end_step].get("peak_device_memory_mib")}
+
+
+def run_ours(trainer: str, tokens: str, work: str, args) -> dict:
+    A, B, L = args.accumulation_steps, args.batch_size, args.max_seq_len
+    micro = (args.warmup + args.measure) * A
+    metrics = os.path.join(work, "ours.metrics.jsonl")
+    if os.path.exists(metrics):
+        os.remove(metrics)
+    cmd = [trainer, "--data_path", tokens, "--batch_size", str(B), "--max_seq_len", str(L),
+           "--accumulation_steps", str(A), "--log_interval", str(A), "--metrics", metrics,
+           "--max_steps", str(micro), "--save_dir", os.path.join(work, "out"), "--save_interval", "0"]
+    print("  $ " + " ".join(cmd), flush=True)
+    log_path = os.path.join(work, "ours.log")
+    t_spawn = time.perf_counter()
+    t_first_log = None
+    lines = []
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        for line in proc.stdout:
+            now = time.perf_counter()
+            log.write(line)
+            lines.append(line.rstrip("\n"))
+            if t_first_log is None and line.startswith("Epoch:"):
+                t_first_log = now  # flushed right after the first micro-step
+        rc = proc.wait()
+    wall = time.perf_counter() - t_spawn
+    if rc != 0:
+        print("\n".join(lines[-30:]))
+        raise RuntimeError(f"{trainer} exited with status {rc} (log: {log_path})")
+    rows = parity.read_metrics(metrics)
+    w = window_from_metrics(rows, args.warmup * A, micro, B, L - 1, A)
+    # Startup (process start to the training loop: bundle, modules, weights,
+    # data) = time of the first log line minus the loop time it reports.
+    startup = (t_first_log - t_spawn - w["first_step_s"]) if t_first_log else None
+    peak = w["peak_mib"]
+    for line in lines:
+        m = re.search(r"peak device memory: ([0-9.]+) MiB", line)
+        if m:
+            peak = float(m.group(1))
+    for line in lines[:1]:
+        print("    " + line)
+    return {"tokens_per_s": w["tokens_per_s"], "step_time_ms": w["window_s"] / args.measure * 1e3,
+            "peak_memory_mib": peak, "peak_memory_kind": "cudaMemGetInfo delta (all device allocations)",
+            "startup_s": startup,
+            "first_optimizer_step_s": w["first_logged_step_s"], "wall_s": wall,
+            "last_loss": w["last_loss"]}
+
+
+# ----------------------------------------------------------------------------
+# PyTorch reference
+# ----------------------------------------------------------------------------
+
+def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
+    A, B, L = args.accumulation_steps, args.batch_size, args.max_seq_len
+    steps = args.warmup + args.measure
+    if compile_:
+        torch._dynamo.reset()
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    model = ref.build_model(cfg, seed=42, device="cuda")
+    opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=5e-4, grad_clip=1.0,
+                            dtype="bfloat16", fused_adamw=True, compile=compile_,
+                            compile_mode=args.compile_mode, max_steps=steps * A)
+    stamps = []
+
+    def on_step(n):
+        torch.cuda.synchronize()
+        stamps.append(time.perf_counter())
+
+    torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    res = ref.train(model, ref.batches_from_samples(samples_gpu, B), samples_gpu.shape[0] // B, opts,
+                    on_optimizer_step=on_step)
+    times = [b - a for a, b in zip([t0] + stamps[:-1], stamps)]
+    measured = times[args.warmup:]
+    window = sum(measured)
+    out = {"tokens_per_s": args.measure * A * B * (L - 1) / window,
+           "step_time_ms": window / args.measure * 1e3,
+           "peak_memory_mib": torch.cuda.max_memory_allocated() / 2**20,
+           "peak_reserved_mib": torch.cuda.max_memory_reserved() / 2**20,
+           "peak_memory_kind": "torch.cuda.max_memory_allocated",
+           "first_optimizer_step_s": times[0], "step_times_s": times,
+           "last_loss": res.ce[-1] + res.aux[-1]}
+    if compile_:
+        out["compile_s"] = times[0] - statistics.median(measured)
+    del model, res
+    gc.collect()
+    torch.cuda.empty_cache()
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------
+
+def fmt(v, spec):
+    return "–" if v is None else format(v, spec)
+
+
+def markdown(report: dict) -> str:
+    s = report["settings"]
+    out = [f"GPU: **{report['gpu']}** · PyTorch {report['torch']} (CUDA {report['cuda']}) · "
+           f"batch {s['batch_size']} × {s['max_seq_len'] - 1} tokens, accumulation {s['accumulation_steps']} "
+           f"· bf16 · {s['warmup']} warm-up + {s['measure']} measured optimizer steps",
+           "",
+           "| config | trainer | tokens/s | step time (ms) | peak memory (MiB) | compile time (s) | ours ÷ this |",
+           "|---|---|---:|---:|---:|---:|---:|"]
+    for name, r in report["results"].items():
+        ours = r.get("ours", {}).get("tokens_per_s")
+        for mode in MODES:
+            m = r.get(mode)
+            if m is None:
+                continue
+            if "error" in m:
+                out.append(f"| {r['label']} | {MODE_LABEL[mode]} | error: {m['error'][:60]} | | | | |")
+                continue
+            if mode == "ours":
+                ct = r.get("mindc_compile_s")
+                comp = (f"{ct:.1f} (mindc)" if ct is not None else "–") + \
+                    (f"; startup {m['startup_s']:.1f}" if m.get("startup_s") is not None else "")
+            else:
+                comp = fmt(m.get("compile_s"), ".1f")
+            ratio = ours / m["tokens_per_s"] if ours and m.get("tokens_per_s") else None
+            out.append(f"| {r['label']} | {MODE_LABEL[mode]} | {m['tokens_per_s']:,.0f} | "
+                       f"{m['step_time_ms']:.1f} | {fmt(m.get('peak_memory_mib'), ',.0f')} | {comp} | "
+                       f"{fmt(ratio, '.2f')} |")
+    reserved = ", ".join(f"{r['label']} {MODE_LABEL[m]} {r[m]['peak_reserved_mib']:,.0f} MiB"
+                         for r in report["results"].values() for m in ("eager", "compile")
+                         if "peak_reserved_mib" in r.get(m, {}))
+    out += ["",
+            "Peak memory: ours = growth of used device memory (cudaMemGetInfo) from before the bundle "
+            "was loaded, everything included; PyTorch = torch.cuda.max_memory_allocated (tensors only"
+            + (f"; max reserved by the caching allocator: {reserved}" if reserved else "") + ").",
+            "Compile time: ours = `mindc compile` (given with --mindc-time) and the trainer's startup "
+            "(bundle load to first step); torch.compile = first optimizer step minus a measured one."]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Compiled MiniMind trainers vs PyTorch eager/compile.")
+    ap.add_argument("--trainer", action="append", metavar="NAME=PATH",
+                    help="trainer per config (26m, 104m, moe); defaults: " +
+                    ", ".join(f"{k}={v[2]}" for k, v in CONFIGS.items()))
+    ap.add_argument("--mindc-time", action="append", metavar="NAME=SECONDS",
+                    help="measured `mindc compile` time for a config")
+    ap.add_argument("--configs", default="26m,104m,moe")
+    ap.add_argument("--modes", default="ours,eager,compile")
+    ap.add_argument("--warmup", type=int, default=3, help="warm-up optimizer steps")
+    ap.add_argument("--measure", type=int, default=5, help="measured optimizer steps")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--max-seq-len", type=int, default=512)
+    ap.add_argument("--accumulation-steps", type=int, default=8)
+    ap.add_argument("--compile-mode", default=None, help="torch.compile mode (default: default)")
+    ap.add_argument("--workdir", default=None, help="scratch directory (default: a temp dir)")
+    ap.add_argument("--json", default="bench-results.json")
+    ap.add_argument("--markdown", default=None, help="also write the table here")
+    args = ap.parse_args(argv)
+
+    ref._require_torch()
+    if not torch.cuda.is_available():
+        sys.exit("bench: needs a CUDA GPU")
+    trainers = {k: v[2] for k, v in CONFIGS.items()}
+    trainers.update(parse_kv(args.trainer, "trainer"))
+    mindc_times = {k: float(v) for k, v in parse_kv(args.mindc_time, "mindc-time").items()}
+    names = [c.strip() for c in args.configs.split(",") if c.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    for n in names:
+        if n not in CONFIGS:
+            sys.exit(f"bench: unknown config {n!r}")
+    for m in modes:
+        if m not in MODES:
+            sys.exit(f"bench: unknown mode {m!r}")
+    if "ours" in modes:
+        for n in names:
+            if not os.access(trainers[n], os.X_OK):
+                sys.exit(f"bench: trainer {trainers[n]} for {n} is missing or not executable")
+    work = args.workdir or tempfile.mkdtemp(prefix="mind-bench-")
+    gpu = torch.cuda.get_device_name()
+    print(f"GPU: {gpu}, PyTorch {torch.__version__}, scratch {work}", flush=True)
+    t_all = time.perf_counter()
+    A, B, L = args.accumulation_steps, args.batch_size, args.max_seq_len
+    report = {"gpu": gpu, "torch": torch.__version__, "cuda": torch.version.cuda,
+              "settings": {"batch_size": B, "max_seq_len": L, "accumulation_steps": A,
+                           "warmup": args.warmup, "measure": args.measure, "dtype": "bfloat16",
+                           "fused_adamw": True, "compile_mode": args.compile_mode or "default"},
+              "results": {}}
+    for name in names:
+        label, cfg_rel, _ = CONFIGS[name]
+        cfg = ref.MiniMindConfig.from_json(os.path.join(REPO, cfg_rel))
+        cw = os.path.join(work, name)
+        os.makedirs(cw, exist_ok=True)
+        num_samples = (args.warmup + args.measure) * A * B
+        tokens = os.path.join(cw, "tokens.safetensors")
+        samples = parity.make_token_file(tokens, num_samples, L, cfg.vocab_size)
+        r = {"label": label, "config": cfg_rel, "parameters": ref.param_count(cfg),
+             "mindc_compile_s": mindc_times.get(name)}
+        report["results"][name] = r
+        for mode in modes:
+            t = time.perf_counter()
+            print(f"\n=== {label}: {MODE_LABEL[mode]} ===", flush=True)
+            try:
+                if mode == "ours":
+                    gc.collect()
+                    torch.cuda.empty_cache()
+                    r[mode] = run_ours(trainers[name], tokens, cw, args)
+                else:
+                    samples_gpu = samples.to("cuda")
+                    r[mode] = run_torch(cfg, samples_gpu, mode == "compile", args)
+                    del samples_gpu
+            except Exception as e:  # report and go on with the other runs
+                import traceback
+                traceback.print_exc()
+                r[mode] = {"error": f"{type(e).__name__}: {e}"}
+            m = r[mode]
+            if "error" not in m:
+                print(f"  {m['tokens_per_s']:,.0f} tokens/s, {m['step_time_ms']:.1f} ms/step, peak "
+                      f"{fmt(m.get('peak_memory_mib'), ',.0f')} MiB, last loss {m['last_loss']:.4f} "
+                      f"({time.perf_counter() - t:.1f}s)", flush=True)
+        ours = r.get("ours", {}).get("tokens_per_s")
+        for mode in ("eager", "compile"):
+            other = r.get(mode, {}).get("tokens_per_s")
+            if ours and other:
+                r[f"ours_over_{mode}"] = ours / other
+        with open(args.json, "w") as f:  # partial results survive a later crash
+            json.dump(report, f, indent=1)
+    report["total_s"] = time.perf_counter() - t_all
+    table = markdown(report)
+    print("\n" + table + f"\n\n(total {report['total_s']:.0f}s)")
+    report["markdown"] = table
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(table + "\n")
+    print(f"bench: wrote {args.json}" + (f" and {args.markdown}" if args.markdown else ""))
+    failed = [f"{n}/{m}" for n, r in report["results"].items() for m in modes
+              if "error" in r.get(m, {})]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
