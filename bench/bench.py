@@ -143,25 +143,39 @@ def run_ours(trainer: str, tokens: str, work: str, args) -> dict:
 # PyTorch reference
 # ----------------------------------------------------------------------------
 
+def _cuda(device: str) -> bool:
+    return device.startswith("cuda")
+
+
 def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
     A, B, L = args.accumulation_steps, args.batch_size, args.max_seq_len
     steps = args.warmup + args.measure
-    if compile_:
-        torch._dynamo.reset()
+    cuda = _cuda(args.device)
+    if compile_:  # a fresh compile per config: no cached graphs, no recompile limits
+        if hasattr(torch, "compiler") and hasattr(torch.compiler, "reset"):
+            torch.compiler.reset()
+        else:
+            import torch._dynamo
+            torch._dynamo.reset()
     gc.collect()
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
-    model = ref.build_model(cfg, seed=42, device="cuda")
+    if cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    model = ref.build_model(cfg, seed=42, device=args.device)
     opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=5e-4, grad_clip=1.0,
-                            dtype="bfloat16", fused_adamw=True, compile=compile_,
+                            dtype=args.dtype, fused_adamw=cuda, compile=compile_,
                             compile_mode=args.compile_mode, max_steps=steps * A)
     stamps = []
 
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
     def on_step(n):
-        torch.cuda.synchronize()
+        sync()
         stamps.append(time.perf_counter())
 
-    torch.cuda.synchronize()
+    sync()
     t0 = time.perf_counter()
     res = ref.train(model, ref.batches_from_samples(samples_gpu, B), samples_gpu.shape[0] // B, opts,
                     on_optimizer_step=on_step)
@@ -170,8 +184,8 @@ def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
     window = sum(measured)
     out = {"tokens_per_s": args.measure * A * B * (L - 1) / window,
            "step_time_ms": window / args.measure * 1e3,
-           "peak_memory_mib": torch.cuda.max_memory_allocated() / 2**20,
-           "peak_reserved_mib": torch.cuda.max_memory_reserved() / 2**20,
+           "peak_memory_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
+           "peak_reserved_mib": torch.cuda.max_memory_reserved() / 2**20 if cuda else None,
            "peak_memory_kind": "torch.cuda.max_memory_allocated",
            "first_optimizer_step_s": times[0], "step_times_s": times,
            "last_loss": res.ce[-1] + res.aux[-1]}
@@ -179,7 +193,8 @@ def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
         out["compile_s"] = times[0] - statistics.median(measured)
     del model, res
     gc.collect()
-    torch.cuda.empty_cache()
+    if cuda:
+        torch.cuda.empty_cache()
     return out
 
 
@@ -195,7 +210,7 @@ def markdown(report: dict) -> str:
     s = report["settings"]
     out = [f"GPU: **{report['gpu']}** · PyTorch {report['torch']} (CUDA {report['cuda']}) · "
            f"batch {s['batch_size']} × {s['max_seq_len'] - 1} tokens, accumulation {s['accumulation_steps']} "
-           f"· bf16 · {s['warmup']} warm-up + {s['measure']} measured optimizer steps",
+           f"· {s['dtype']} · {s['warmup']} warm-up + {s['measure']} measured optimizer steps",
            "",
            "| config | trainer | tokens/s | step time (ms) | peak memory (MiB) | compile time (s) | ours ÷ this |",
            "|---|---|---:|---:|---:|---:|---:|"]
@@ -220,7 +235,7 @@ def markdown(report: dict) -> str:
                        f"{fmt(ratio, '.2f')} |")
     reserved = ", ".join(f"{r['label']} {MODE_LABEL[m]} {r[m]['peak_reserved_mib']:,.0f} MiB"
                          for r in report["results"].values() for m in ("eager", "compile")
-                         if "peak_reserved_mib" in r.get(m, {}))
+                         if r.get(m, {}).get("peak_reserved_mib") is not None)
     out += ["",
             "Peak memory: ours = growth of used device memory (cudaMemGetInfo) from before the bundle "
             "was loaded, everything included; PyTorch = torch.cuda.max_memory_allocated (tensors only"
@@ -248,10 +263,12 @@ def main(argv=None):
     ap.add_argument("--workdir", default=None, help="scratch directory (default: a temp dir)")
     ap.add_argument("--json", default="bench-results.json")
     ap.add_argument("--markdown", default=None, help="also write the table here")
+    ap.add_argument("--device", default="cuda", help=argparse.SUPPRESS)  # cpu: harness tests only
+    ap.add_argument("--dtype", default="bfloat16", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     ref._require_torch()
-    if not torch.cuda.is_available():
+    if _cuda(args.device) and not torch.cuda.is_available():
         sys.exit("bench: needs a CUDA GPU")
     trainers = {k: v[2] for k, v in CONFIGS.items()}
     trainers.update(parse_kv(args.trainer, "trainer"))
@@ -269,14 +286,14 @@ def main(argv=None):
             if not os.access(trainers[n], os.X_OK):
                 sys.exit(f"bench: trainer {trainers[n]} for {n} is missing or not executable")
     work = args.workdir or tempfile.mkdtemp(prefix="mind-bench-")
-    gpu = torch.cuda.get_device_name()
+    gpu = torch.cuda.get_device_name() if _cuda(args.device) else args.device
     print(f"GPU: {gpu}, PyTorch {torch.__version__}, scratch {work}", flush=True)
     t_all = time.perf_counter()
     A, B, L = args.accumulation_steps, args.batch_size, args.max_seq_len
     report = {"gpu": gpu, "torch": torch.__version__, "cuda": torch.version.cuda,
               "settings": {"batch_size": B, "max_seq_len": L, "accumulation_steps": A,
-                           "warmup": args.warmup, "measure": args.measure, "dtype": "bfloat16",
-                           "fused_adamw": True, "compile_mode": args.compile_mode or "default"},
+                           "warmup": args.warmup, "measure": args.measure, "dtype": args.dtype,
+                           "fused_adamw": _cuda(args.device), "compile_mode": args.compile_mode or "default"},
               "results": {}}
     for name in names:
         label, cfg_rel, _ = CONFIGS[name]
@@ -295,10 +312,11 @@ def main(argv=None):
             try:
                 if mode == "ours":
                     gc.collect()
-                    torch.cuda.empty_cache()
+                    if _cuda(args.device):
+                        torch.cuda.empty_cache()
                     r[mode] = run_ours(trainers[name], tokens, cw, args)
                 else:
-                    samples_gpu = samples.to("cuda")
+                    samples_gpu = samples.to(args.device)
                     r[mode] = run_torch(cfg, samples_gpu, mode == "compile", args)
                     del samples_gpu
             except Exception as e:  # report and go on with the other runs

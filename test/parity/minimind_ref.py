@@ -732,7 +732,7 @@ def train(model, get_batch: Callable[[int, int], Tuple], iters: int, opts: Train
     model.train()
     optimizer.zero_grad(set_to_none=True)
     start = time.perf_counter()
-    done, opt_steps = 0, 0
+    done, opt_steps, in_window = 0, 0, 0
     for epoch in range(opts.epochs):
         for it in range(iters):
             if done >= limit:
@@ -748,7 +748,9 @@ def train(model, get_batch: Callable[[int, int], Tuple], iters: int, opts: Train
             ce_hist.append(ce.detach())
             aux_hist.append(aux.detach())
             lr_hist.append(lr)
-            if (it + 1) % opts.accumulation_steps == 0:
+            in_window += 1
+            if in_window == opts.accumulation_steps:  # every accumulation_steps micro-steps
+                in_window = 0
                 scaler.unscale_(optimizer)
                 gn = torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip)
                 scaler.step(optimizer)

@@ -265,11 +265,11 @@ def run_config(name: str, args) -> dict:
     ours_wall = run_trainer(trainer, flags, os.path.join(work, "ours.log"))
     metrics = read_metrics(metrics_path)
 
-    device = torch.device("cuda")
+    device = torch.device(args.device)
     model = model.to(device)
     gpu_samples = samples.to(device)
     opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=args.learning_rate,
-                            grad_clip=1.0, dtype=args.torch_dtype, fused_adamw=True,
+                            grad_clip=1.0, dtype=args.torch_dtype, fused_adamw=device.type == "cuda",
                             compile=args.compile, max_steps=micro)
     print(f"  PyTorch {torch.__version__}: {args.torch_dtype} autocast, fused AdamW"
           f"{', torch.compile' if args.compile else ', eager'}", flush=True)
@@ -277,7 +277,8 @@ def run_config(name: str, args) -> dict:
     print(f"  PyTorch: {res.seconds:.1f}s ({micro * B * (L - 1) / res.seconds:,.0f} tokens/s); "
           f"ours: {ours_wall:.1f}s wall", flush=True)
     del model, gpu_samples
-    torch.cuda.empty_cache()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
     cmp_ = compare(metrics, res.ce, res.aux, res.lr, args.tol,
                    expected_logged_steps(micro, args.log_interval))
@@ -320,19 +321,21 @@ def main(argv=None):
     ap.add_argument("--torch-dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     ap.add_argument("--compile", action="store_true", help="torch.compile the PyTorch side")
     ap.add_argument("--workdir", default="parity-out")
+    ap.add_argument("--device", default="cuda", help="device of the PyTorch side (cpu: harness tests)")
     ap.add_argument("--json", default=None, help="summary file (default WORKDIR/parity.json)")
     args = ap.parse_args(argv)
     if args.steps is None:
         args.steps = 25 if args.quick else 200
     ref._require_torch()
-    if not torch.cuda.is_available():
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("parity: needs a CUDA GPU")
     for name in args.only or sorted(CONFIGS):
         t = getattr(args, f"{'m26' if name == '26m' else 'moe'}_trainer")
         if not os.access(t, os.X_OK):
             sys.exit(f"parity: trainer {t} for {name} is missing or not executable "
                      f"(build it with mindc compile {CONFIGS[name]} -o {t})")
-    print(f"GPU: {torch.cuda.get_device_name()}, PyTorch {torch.__version__}")
+    gpu = torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device
+    print(f"GPU: {gpu}, PyTorch {torch.__version__}")
     results, ok = {}, True
     for name in args.only or ["26m", "moe"]:
         try:
@@ -342,7 +345,7 @@ def main(argv=None):
             print(f"  {name}: ERROR: {e}")
             results[name] = {"ok": False, "error": str(e)}
         ok &= results[name]["ok"]
-    summary = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__,
+    summary = {"gpu": gpu, "torch": torch.__version__,
                "tolerance": args.tol, "results": results, "ok": ok}
     path = args.json or os.path.join(args.workdir, "parity.json")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

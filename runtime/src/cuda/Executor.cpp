@@ -238,6 +238,64 @@ void Executor::runMicroStep() {
                   "launch the micro-step graph");
 }
 
+std::vector<double> Executor::profileMicroStep() {
+  Impl &x = *impl;
+  size_t n = x.bundle.plan.steps.size();
+  std::vector<cudaEvent_t> events(n + 1);
+  for (auto &e : events)
+    MIND_CUDA_CHECK(cudaEventCreate(&e), "create a profiling event");
+  std::vector<double> ms(n, 0.0);
+  try {
+    // Reuse the eager path one step at a time, bracketing each launch.
+    const Plan &plan = x.bundle.plan;
+    MIND_CUDA_CHECK(cudaEventRecord(events[0], x.stream), "profile");
+    for (size_t i = 0; i < n; ++i) {
+      const Step &s = plan.steps[i];
+      const std::string &what = x.stepNames[i];
+      if (auto *k = std::get_if<KernelStep>(&s)) {
+        x.module->launch(static_cast<size_t>(k->kernel), k->grid, k->block,
+                         k->sharedBytes, x.launchArgs[i].argv.data(), x.stream,
+                         what);
+      } else if (auto *g = std::get_if<GemmStep>(&s)) {
+        x.gemms[i]->run(x.ptr(g->a), x.ptr(g->b), x.ptr(g->c),
+                        x.workspace.data(), x.stream);
+      } else {
+        int64_t b = std::get<MemsetStep>(s).buffer;
+        MIND_CUDA_CHECK(
+            cudaMemsetAsync(x.ptr(b), 0, x.buf(b).bytes, x.stream), what);
+      }
+      MIND_CUDA_CHECK(cudaEventRecord(events[i + 1], x.stream), "profile");
+    }
+    MIND_CUDA_CHECK(cudaEventSynchronize(events[n]), "profile");
+    for (size_t i = 0; i < n; ++i) {
+      float t = 0;
+      MIND_CUDA_CHECK(cudaEventElapsedTime(&t, events[i], events[i + 1]),
+                      "profile");
+      ms[i] = t;
+    }
+  } catch (...) {
+    for (auto &e : events)
+      cudaEventDestroy(e);
+    throw;
+  }
+  for (auto &e : events)
+    cudaEventDestroy(e);
+  return ms;
+}
+
+std::string Executor::stepKind(size_t i) const {
+  const Plan &plan = impl->bundle.plan;
+  const Step &s = plan.steps.at(i);
+  if (auto *k = std::get_if<KernelStep>(&s))
+    return plan.kernels.at(static_cast<size_t>(k->kernel)).nameExpr;
+  if (auto *g = std::get_if<GemmStep>(&s))
+    return std::string("gemm ") + dtypeName(plan.buffers.at(g->a).dtype) +
+           "->" + dtypeName(plan.buffers.at(g->c).dtype) +
+           (g->transA ? " A^T" : "") + (g->transB ? " B^T" : "") +
+           (g->beta != 0.0f ? " +=" : "");
+  return "memset";
+}
+
 bool Executor::usingGraph() const { return impl->graphExec != nullptr; }
 
 void Executor::synchronize() {

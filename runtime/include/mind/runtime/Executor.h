@@ -72,6 +72,13 @@ public:
   /// Enqueues every plan step (eagerly the first time or without graphs;
   /// then as one graph launch). Returns without waiting.
   void runMicroStep();
+  /// Runs one micro-step eagerly with CUDA events around every step and
+  /// returns each step's time in milliseconds, in plan order (for profiles:
+  /// the events serialize nothing that the stream did not already order).
+  std::vector<double> profileMicroStep();
+  /// What a step is, for profiles: the kernel's name expression, "gemm MxNxK
+  /// <types>" or "memset".
+  std::string stepKind(size_t step) const;
   /// Waits for the stream and returns an F32 scalar buffer (loss, aux_loss).
   float readOutput(const std::string &name);
   /// Waits for all enqueued work; a device fault is reported here.
