@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import os
 import re
@@ -154,9 +155,8 @@ def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
     if compile_:  # a fresh compile per config: no cached graphs, no recompile limits
         if hasattr(torch, "compiler") and hasattr(torch.compiler, "reset"):
             torch.compiler.reset()
-        else:
-            import torch._dynamo
-            torch._dynamo.reset()
+        else:  # older PyTorch: a local `import torch._dynamo` would shadow `torch`
+            importlib.import_module("torch._dynamo").reset()
     gc.collect()
     if cuda:
         torch.cuda.empty_cache()

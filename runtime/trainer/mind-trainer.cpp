@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -40,6 +41,7 @@ struct Flags {
                   saveInterval, syntheticSamples, maxSteps, seed;
   double learningRate, gradClip;
   int fromResume, shuffle;
+  int64_t profile;
   bool noCudaGraph, syncEachStep;
 };
 
@@ -102,6 +104,10 @@ Flags parseFlags(int argc, char **argv) {
     ("shuffle", "1: shuffle the samples every epoch (seeded); 0: train them "
      "in file order (for parity runs against another trainer)",
      cxxopts::value<int>()->default_value("1"))
+    ("profile", "After training, time N extra micro-steps step by step and "
+     "print where the time goes, per kernel (the run's weights are saved "
+     "first; the profiled steps change no weights)",
+     cxxopts::value<int64_t>()->default_value("0"))
     ("no_cuda_graph", "Launch every step eagerly instead of replaying the "
      "micro-step as a CUDA graph")
     ("sync_each_step", "Debugging: wait after every plan step, so a device "
@@ -149,6 +155,7 @@ Flags parseFlags(int argc, char **argv) {
   f.fromResume = r["from_resume"].as<int>();
   f.shuffle = r["shuffle"].as<int>();
   f.noCudaGraph = r.count("no_cuda_graph") > 0;
+  f.profile = r["profile"].as<int64_t>();
   f.syncEachStep = r.count("sync_each_step") > 0;
 
   if (f.device != "cuda")
@@ -285,6 +292,36 @@ private:
 };
 
 /// Weights-only checkpoint: fp16, PyTorch names (MINIMIND-SPEC §6).
+/// Times `steps` micro-steps step by step (eagerly, with events between
+/// steps) on the inputs last set and prints the time per kernel, largest
+/// first. Gradients accumulate into the (already saved) run's buffers.
+void printProfile(Executor &ex, int64_t steps) {
+  std::map<std::string, std::pair<double, int64_t>> byKind;
+  double total = 0;
+  for (int64_t s = 0; s < steps; ++s) {
+    std::vector<double> ms = ex.profileMicroStep();
+    for (size_t i = 0; i < ms.size(); ++i) {
+      auto &e = byKind[ex.stepKind(i)];
+      e.first += ms[i];
+      e.second += 1;
+      total += ms[i];
+    }
+  }
+  std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(
+      byKind.begin(), byKind.end());
+  std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+    return a.second.first > b.second.first;
+  });
+  std::printf("mind-trainer: profile of %lld micro-steps (eager, step by "
+              "step): %.3f ms per micro-step\n",
+              static_cast<long long>(steps), total / steps);
+  std::printf("%10s %7s %7s  %s\n", "ms/step", "%", "calls", "kernel");
+  for (const auto &[kind, v] : rows)
+    std::printf("%10.3f %6.1f%% %7lld  %s\n", v.first / steps,
+                100.0 * v.first / total,
+                static_cast<long long>(v.second / steps), kind.c_str());
+}
+
 void saveWeights(const std::string &path, Executor &ex) {
   std::filesystem::create_directories(
       std::filesystem::path(path).parent_path());
@@ -445,6 +482,8 @@ int main(int argc, char **argv) {
                 peakMemory.mib());
     saveWeights(ckpt, ex);
     std::printf("mind-trainer: saved %s\n", ckpt.c_str());
+    if (f.profile > 0)
+      printProfile(ex, f.profile);
   } catch (const std::exception &e) {
     fail(e.what());
   }

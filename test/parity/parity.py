@@ -29,6 +29,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from typing import Dict, List, Optional, Sequence
@@ -202,18 +203,25 @@ def compare(metrics: List[dict], torch_ce: Sequence[float], torch_aux: Sequence[
             "problems": problems, "ok": not problems and bool(rows)}
 
 
-def format_table(rows: List[dict], moe: bool) -> str:
+def format_table(rows: List[dict], moe: bool, every: int = 1) -> str:
+    """Every `every`-th row, plus the first, the last, the worst and every
+    row beyond tolerance."""
+    worst = max(range(len(rows)), key=lambda i: rows[i]["dev"]) if rows else -1
     head = f"{'step':>6} {'lr':>11} {'ours':>10} {'torch':>10} {'dev':>8}"
     if moe:
         head += f" {'aux ours':>10} {'aux torch':>10}"
     out = [head]
-    for r in rows:
+    for i, r in enumerate(rows):
+        if not (i % every == 0 or i == len(rows) - 1 or i == worst or not r["ok"]):
+            continue
         line = (f"{r['step']:>6} {r['lr']:>11.4e} {r['ours']:>10.5f} {r['torch']:>10.5f} "
                 f"{r['dev'] * 100:>7.3f}%")
         if moe:
             line += f" {r['ours_aux']:>10.6f} {r['torch_aux']:>10.6f}"
         if not r["ok"]:
             line += "  <-- beyond tolerance"
+        elif i == worst:
+            line += "  <-- max"
         out.append(line)
     return "\n".join(out)
 
@@ -271,8 +279,10 @@ def run_config(name: str, args) -> dict:
     opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=args.learning_rate,
                             grad_clip=1.0, dtype=args.torch_dtype, fused_adamw=device.type == "cuda",
                             compile=args.compile, max_steps=micro)
-    print(f"  PyTorch {torch.__version__}: {args.torch_dtype} autocast, fused AdamW"
-          f"{', torch.compile' if args.compile else ', eager'}", flush=True)
+    print(f"  PyTorch {torch.__version__} on {device}: {args.torch_dtype}"
+          f"{' autocast' if args.torch_dtype != 'float32' else ''}, "
+          f"{'fused ' if opts.fused_adamw else ''}AdamW, {'torch.compile' if args.compile else 'eager'}",
+          flush=True)
     res = ref.train(model, ref.batches_from_samples(gpu_samples, B), num_samples // B, opts)
     print(f"  PyTorch: {res.seconds:.1f}s ({micro * B * (L - 1) / res.seconds:,.0f} tokens/s); "
           f"ours: {ours_wall:.1f}s wall", flush=True)
@@ -282,7 +292,14 @@ def run_config(name: str, args) -> dict:
 
     cmp_ = compare(metrics, res.ce, res.aux, res.lr, args.tol,
                    expected_logged_steps(micro, args.log_interval))
-    print(format_table(cmp_["rows"], cfg.use_moe))
+    every = args.table_every or (1 if len(cmp_["rows"]) <= 60 else 5)
+    table = format_table(cmp_["rows"], cfg.use_moe)
+    with open(os.path.join(work, "table.txt"), "w") as f:
+        f.write(table + "\n")
+    if every > 1:
+        print(f"  (every {every}th of {len(cmp_['rows'])} logged steps shown, all compared; "
+              f"full table: {os.path.join(work, 'table.txt')})")
+    print(format_table(cmp_["rows"], cfg.use_moe, every))
     verdict = "PASS" if cmp_["ok"] else "FAIL"
     print(f"  {name}: {len(cmp_['rows'])} logged steps, max |ours - torch| / torch = "
           f"{cmp_['max_dev'] * 100:.3f}% at step {cmp_['max_dev_step']} "
@@ -316,11 +333,14 @@ def main(argv=None):
     ap.add_argument("--learning-rate", type=float, default=5e-4)
     ap.add_argument("--log-interval", type=int, default=8)
     ap.add_argument("--tol", type=float, default=0.02)
+    ap.add_argument("--table-every", type=int, default=0,
+                    help="print every Nth logged step (default: all up to 60 rows, else every 5th)")
     ap.add_argument("--seed", type=int, default=42, help="init seed")
     ap.add_argument("--data-seed", type=int, default=1234)
     ap.add_argument("--torch-dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     ap.add_argument("--compile", action="store_true", help="torch.compile the PyTorch side")
-    ap.add_argument("--workdir", default="parity-out")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mind-parity"),
+                    help="scratch directory: token files, init weights, logs (default: %(default)s)")
     ap.add_argument("--device", default="cuda", help="device of the PyTorch side (cpu: harness tests)")
     ap.add_argument("--json", default=None, help="summary file (default WORKDIR/parity.json)")
     args = ap.parse_args(argv)

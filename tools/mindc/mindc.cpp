@@ -371,16 +371,12 @@ int runCompile(MLIRContext &ctx, const char *argv0) {
   } catch (const std::exception &e) {
     fail(e.what());
   }
-  uint64_t params = 0;
-  for (const auto &b : bundle.plan.buffers)
-    if (b.kind == mind::runtime::BufferKind::Param)
-      params += b.bytes;
   llvm::outs() << llvm::formatv(
       "mindc: wrote {0} ({1}): {2} steps, {3} kernels, arena {4:f1} MiB, "
-      "cubin {5} KiB\n",
+      "cubin {5} KiB ({6}), PTX {7} KiB\n",
       outPath, emitKind, bundle.plan.steps.size(), bundle.plan.kernels.size(),
-      bundle.plan.arenaBytes / 1048576.0, bundle.cubin.size() / 1024);
-  (void)params;
+      bundle.plan.arenaBytes / 1048576.0, bundle.cubin.size() / 1024,
+      archOpt.getValue(), bundle.ptx.size() / 1024);
   return 0;
 }
 

@@ -37,9 +37,11 @@ struct ProgramDeleter {
 };
 } // namespace
 
-CompiledKernels mind::runtime::compileKernels(
-    const std::string &source, const std::vector<std::string> &nameExprs,
-    const std::string &arch) {
+namespace {
+/// One NVRTC compilation for `arch` (sm_XX gives a cubin, compute_XX PTX).
+CompiledKernels compileFor(const std::string &source,
+                           const std::vector<std::string> &nameExprs,
+                           const std::string &arch) {
   std::unique_ptr<nvrtcProgram, ProgramDeleter> prog(new nvrtcProgram);
   check(nvrtcCreateProgram(prog.get(), source.c_str(), "mind_kernels.cu", 0,
                            nullptr, nullptr),
@@ -61,22 +63,39 @@ CompiledKernels mind::runtime::compileKernels(
     nvrtcGetProgramLog(*prog, out.log.data());
   check(r, "compile", out.log);
 
-  size_t cubinSize = 0;
-  check(nvrtcGetCUBINSize(*prog, &cubinSize), "cubin size");
-  out.cubin.resize(cubinSize);
-  check(nvrtcGetCUBIN(*prog, reinterpret_cast<char *>(out.cubin.data())),
-        "cubin");
-  // PTX exists only for virtual architectures; keep it for compute_XX so a
-  // newer driver can JIT it, and leave it empty for sm_XX.
-  size_t ptxSize = 0;
-  if (nvrtcGetPTXSize(*prog, &ptxSize) == NVRTC_SUCCESS && ptxSize > 1) {
+  if (arch.rfind("sm_", 0) == 0) {
+    size_t cubinSize = 0;
+    check(nvrtcGetCUBINSize(*prog, &cubinSize), "cubin size");
+    out.cubin.resize(cubinSize);
+    check(nvrtcGetCUBIN(*prog, reinterpret_cast<char *>(out.cubin.data())),
+          "cubin");
+  } else {
+    size_t ptxSize = 0;
+    check(nvrtcGetPTXSize(*prog, &ptxSize), "ptx size");
     out.ptx.resize(ptxSize);
-    nvrtcGetPTX(*prog, out.ptx.data());
+    check(nvrtcGetPTX(*prog, out.ptx.data()), "ptx");
+    if (!out.ptx.empty() && out.ptx.back() == '\0')
+      out.ptx.pop_back();
   }
   for (const std::string &e : nameExprs) {
     const char *lowered = nullptr;
     check(nvrtcGetLoweredName(*prog, e.c_str(), &lowered), "lowered name");
     out.loweredNames.emplace_back(lowered);
+  }
+  return out;
+}
+} // namespace
+
+CompiledKernels mind::runtime::compileKernels(
+    const std::string &source, const std::vector<std::string> &nameExprs,
+    const std::string &arch) {
+  CompiledKernels out = compileFor(source, nameExprs, arch);
+  // Keep PTX beside the cubin (a second compile for the virtual
+  // architecture), so a driver can JIT the kernels for a GPU the cubin does
+  // not cover.
+  if (arch.rfind("sm_", 0) == 0) {
+    CompiledKernels virt = compileFor(source, nameExprs, "compute_" + arch.substr(3));
+    out.ptx = std::move(virt.ptx);
   }
   return out;
 }
