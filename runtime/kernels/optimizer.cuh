@@ -78,9 +78,13 @@ __global__ void grad_sqnorm_partial(const float *grad, i64 n,
 // finite steps in a row double it. Without, the step proceeds unclipped
 // (as clip_grad_norm_ + AdamW would with a non-finite norm on the CPU
 // reference). Writes the next window's grad_scale input (scale * invAccum).
+// The learning rate is read from device memory (*lr, written by the host
+// before the launch), so a captured CUDA graph of the step replays with
+// every step's own lr.
 __global__ void optimizer_prepare(const double *partials, i64 numPartials,
                                   OptimizerState *state, float *gradScaleOut,
-                                  double lr, double maxNorm, double beta1,
+                                  const double *lrIn, double maxNorm,
+                                  double beta1,
                                   double beta2, double weightDecay,
                                   double invAccum, i64 dynamicScale,
                                   i64 growthInterval) {
@@ -116,6 +120,7 @@ __global__ void optimizer_prepare(const double *partials, i64 numPartials,
   }
   double coef = maxNorm / (norm + 1e-6);
   state->coef = coef < 1.0 ? coef : 1.0; // NaN norm: unclipped
+  const double lr = *lrIn;
   double t = (double)(++state->step);
   state->stepSize = lr / (1.0 - pow(beta1, t));
   state->bc2Sqrt = sqrt(1.0 - pow(beta2, t));

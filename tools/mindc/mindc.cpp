@@ -82,7 +82,9 @@ cl::opt<std::string> outPath("o", cl::desc("Output file"),
                              cl::value_desc("OUT"), cl::cat(evalCat),
                              cl::cat(compileCat));
 cl::opt<std::string> emitKind(
-    "emit", cl::desc("compile: 'trainer' (an executable) or 'bundle'"),
+    "emit",
+    cl::desc("compile: 'trainer' (an executable), 'bundle', or 'cuda' (the "
+             "CUDA C++ of the kernels emitted from the IR, for reading)"),
     cl::init("trainer"), cl::cat(compileCat));
 cl::opt<std::string> archOpt(
     "arch", cl::desc("compile: GPU architecture for NVRTC (sm_90a, sm_80)"),
@@ -221,9 +223,10 @@ int runReport(MLIRContext &ctx) {
   // Planned device memory: the arena of one micro-step (weights, gradient
   // accumulators, activations), AdamW's two fp32 moments per parameter and
   // the cuBLASLt workspace. (CUDA's own context is not counted.)
-  FailureOr<mind::runtime::Plan> plan = mind::lowerToPlan(step);
-  if (failed(plan))
+  FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);
+  if (failed(lowered))
     fail("lowering to the GPU plan failed");
+  const mind::runtime::Plan *plan = &lowered->plan;
   uint64_t paramBytes = 0;
   for (const auto &b : plan->buffers)
     if (b.kind == mind::runtime::BufferKind::Param)
@@ -300,11 +303,14 @@ mind::runtime::Bundle compileBundle(ModuleOp module,
                                     mind::TrainShape shape,
                                     const std::string &dtype) {
   auto step = module.lookupSymbol<func::FuncOp>("train_step");
-  FailureOr<mind::runtime::Plan> plan = mind::lowerToPlan(step);
-  if (failed(plan))
+  FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);
+  if (failed(lowered))
     fail("lowering to the GPU plan failed");
   mind::runtime::Bundle bundle;
-  bundle.plan = std::move(*plan);
+  bundle.plan = std::move(lowered->plan);
+  std::string source = mind::runtime::kernelLibrarySource() +
+                       "\n// ---- kernels emitted from the IR\n" +
+                       lowered->emittedSource;
   bundle.plan.config = mind::toJson(cfg);
   static const char *names[] = {"float32", "bfloat16", "float16"};
   std::string dtypeName = dtype == "f32" ? names[0]
@@ -323,8 +329,8 @@ mind::runtime::Bundle compileBundle(ModuleOp module,
        "kernels (rebuild with CUDA 13 at /usr/local/cuda)");
 #else
   try {
-    auto compiled = mind::runtime::compileKernels(
-        mind::runtime::kernelLibrarySource(), nameExprs, archOpt);
+    auto compiled =
+        mind::runtime::compileKernels(source, nameExprs, archOpt);
     for (size_t i = 0; i < nameExprs.size(); ++i)
       bundle.plan.kernels[i].loweredName = compiled.loweredNames[i];
     bundle.cubin = std::move(compiled.cubin);
@@ -332,8 +338,8 @@ mind::runtime::Bundle compileBundle(ModuleOp module,
   } catch (const std::exception &e) {
     fail(std::string("kernel compilation failed: ") + e.what());
   }
-  bundle.cudaSource = mind::runtime::kernelLibrarySource();
 #endif
+  bundle.cudaSource = std::move(source);
   llvm::raw_string_ostream os(bundle.mlir);
   module.print(os);
   return bundle;
@@ -342,12 +348,25 @@ mind::runtime::Bundle compileBundle(ModuleOp module,
 int runCompile(MLIRContext &ctx, const char *argv0) {
   if (outPath.empty())
     fail("compile needs -o OUT");
-  if (emitKind != "trainer" && emitKind != "bundle")
-    fail("--emit must be 'trainer' or 'bundle', got '" + emitKind + "'");
+  if (emitKind != "trainer" && emitKind != "bundle" && emitKind != "cuda")
+    fail("--emit must be 'trainer', 'bundle' or 'cuda', got '" + emitKind +
+         "'");
   auto cfg = loadConfigOrDie();
   mind::TrainShape shape{batchSize, maxSeqLen - 1};
   auto module = buildForward(ctx, cfg, shape);
   runStages(*module, "train");
+  if (emitKind == "cuda") {
+    auto step = module->lookupSymbol<func::FuncOp>("train_step");
+    FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);
+    if (failed(lowered))
+      fail("lowering to the GPU plan failed");
+    std::error_code ec;
+    llvm::raw_fd_ostream os(outPath, ec);
+    if (ec)
+      fail("cannot write " + outPath + ": " + ec.message());
+    os << lowered->emittedSource;
+    return 0;
+  }
   auto bundle = compileBundle(*module, cfg, shape, computeType("bfloat16"));
   try {
     mind::runtime::validatePlan(bundle.plan);

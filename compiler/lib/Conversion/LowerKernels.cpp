@@ -9,6 +9,7 @@
 
 #include "PlanBuilder.h"
 
+#include "mind/Codegen/ElementwiseEmitter.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/runtime/KernelSpecs.h"
 
@@ -38,6 +39,8 @@ LogicalResult PlanBuilder::lowerKernelOp(Operation *op) {
   auto I = [](int64_t v) { return KernelArg::int64(v); };
   auto F = [](double v) { return KernelArg::f32(v); };
   auto D = [](double v) { return KernelArg::f64(v); };
+  if (isEmittedElementwise(op))
+    return lowerEmitted(op);
   try {
     return llvm::TypeSwitch<Operation *, LogicalResult>(op)
         .Case([&](EmbeddingOp o) {
@@ -115,41 +118,6 @@ LogicalResult PlanBuilder::lowerKernelOp(Operation *op) {
                  op);
           return success();
         })
-        .Case([&](SiluOp o) {
-          kernel(k::silu(dtypeOf(o.getInput()), numel(o.getInput())),
-                 {B(o.getInput()), B(o.getResult()), I(numel(o.getInput()))},
-                 op);
-          return success();
-        })
-        .Case([&](SiluGradOp o) {
-          int64_t n = numel(o.getInput());
-          kernel(k::siluGrad(dtypeOf(o.getInput()), n),
-                 {B(o.getInput()), B(o.getGrad()), B(o.getResult()), I(n)},
-                 op);
-          return success();
-        })
-        .Case<AddOp, MulOp>([&](auto o) {
-          int64_t n = numel(o.getLhs());
-          auto cfg = isa<AddOp>(op) ? k::add(dtypeOf(o.getLhs()), n)
-                                    : k::mul(dtypeOf(o.getLhs()), n);
-          kernel(cfg, {B(o.getLhs()), B(o.getRhs()), B(o.getResult()), I(n)},
-                 op);
-          return success();
-        })
-        .Case([&](SwiGLUOp o) {
-          int64_t n = numel(o.getGate());
-          kernel(k::swiglu(dtypeOf(o.getGate()), n),
-                 {B(o.getGate()), B(o.getUp()), B(o.getResult()), I(n)}, op);
-          return success();
-        })
-        .Case([&](SwiGLUGradOp o) {
-          int64_t n = numel(o.getGate());
-          kernel(k::swigluGrad(dtypeOf(o.getGate()), n),
-                 {B(o.getGate()), B(o.getUp()), B(o.getGrad()),
-                  B(o.getGateGrad()), B(o.getUpGrad()), I(n)},
-                 op);
-          return success();
-        })
         .Case([&](SoftmaxOp o) {
           int64_t c = lastDim(o.getInput()), rows = numel(o.getInput()) / c;
           kernel(k::softmax(dtypeOf(o.getInput()), rows, c),
@@ -198,12 +166,6 @@ LogicalResult PlanBuilder::lowerKernelOp(Operation *op) {
           kernel(k::transpose(dtypeOf(o.getInput()), in), std::move(args), op);
           return success();
         })
-        .Case([&](CastOp o) {
-          int64_t n = numel(o.getInput());
-          kernel(k::cast(dtypeOf(o.getInput()), dtypeOf(o.getResult()), n),
-                 {B(o.getInput()), B(o.getResult()), I(n)}, op);
-          return success();
-        })
         .Case([&](FillOp o) {
           int64_t n = numel(o.getResult());
           kernel(k::fill(dtypeOf(o.getResult()), n),
@@ -215,6 +177,29 @@ LogicalResult PlanBuilder::lowerKernelOp(Operation *op) {
   } catch (const std::exception &e) {
     return op->emitOpError("lower-to-plan: ") << e.what();
   }
+}
+
+LogicalResult PlanBuilder::lowerEmitted(Operation *op) {
+  FailureOr<EmittedKernel> k = emitElementwiseKernel(op);
+  if (failed(k))
+    return failure();
+  if (emittedNames.insert(k->name).second)
+    emitted += k->source + "\n";
+  int64_t n = numel(op->getResult(0));
+  runtime::LaunchConfig cfg;
+  cfg.nameExpr = k->name;
+  cfg.block = {256, 1, 1};
+  cfg.grid = {static_cast<uint32_t>(
+                  std::min<int64_t>((n + 255) / 256, int64_t{1} << 16)),
+              1, 1};
+  std::vector<KernelArg> args;
+  for (Value v : op->getOperands())
+    args.push_back(KernelArg::buf(bufferOf(v)));
+  for (Value v : op->getResults())
+    args.push_back(KernelArg::buf(bufferOf(v)));
+  args.push_back(KernelArg::int64(n));
+  kernel(cfg, std::move(args), op);
+  return success();
 }
 
 void PlanBuilder::accumulateGradients() {

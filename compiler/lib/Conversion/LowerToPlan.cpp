@@ -13,7 +13,7 @@ using namespace mlir;
 using namespace mind;
 using runtime::BufferKind;
 
-FailureOr<runtime::Plan> mind::lowerToPlan(func::FuncOp step) {
+FailureOr<LoweredTrainStep> mind::lowerToPlan(func::FuncOp step) {
   if (!step.getBody().hasOneBlock())
     return step.emitError("lower-to-plan: expects a single-block function");
   PlanBuilder pb;
@@ -65,10 +65,11 @@ FailureOr<runtime::Plan> mind::lowerToPlan(func::FuncOp step) {
     if (failed(pb.lowerOp(&op)))
       return failure();
   pb.accumulateGradients();
+  std::string emitted = pb.emittedSource();
   runtime::Plan plan = pb.finish();
   // The runtime's optimizer step (norm, clip, AdamW, loss scaling) launches
   // these from the same cubin.
   for (const std::string &name : runtime::kernels::optimizerKernelNames())
     plan.kernels.push_back({name, ""});
-  return plan;
+  return LoweredTrainStep{std::move(plan), std::move(emitted)};
 }

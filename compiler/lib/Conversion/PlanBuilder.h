@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mind {
 
@@ -38,6 +39,8 @@ public:
   /// Adds each remaining gradient into its accumulator.
   void accumulateGradients();
   runtime::Plan finish();
+  /// The CUDA C++ of every kernel emitted from the IR so far.
+  const std::string &emittedSource() const { return emitted; }
 
   // Used by the per-op lowerings (LowerKernels.cpp).
   int64_t bufferOf(mlir::Value v);
@@ -53,6 +56,7 @@ public:
 private:
   mlir::LogicalResult lowerKernelOp(mlir::Operation *op);
   mlir::LogicalResult lowerMoeOrAttention(mlir::Operation *op);
+  mlir::LogicalResult lowerEmitted(mlir::Operation *op);
   void appendPointers(std::vector<runtime::KernelArg> &args,
                       mlir::ValueRange values);
   int64_t invertPerm(mlir::Value perm, int64_t rows, mlir::Operation *op);
@@ -89,6 +93,8 @@ private:
   /// Sums and casts that the sinks make unnecessary.
   llvm::DenseSet<mlir::Operation *> skipped;
   int64_t valueCounter = 0;
+  std::string emitted;
+  llvm::StringSet<> emittedNames;
 };
 
 } // namespace mind

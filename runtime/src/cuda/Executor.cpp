@@ -141,14 +141,23 @@ Executor::Executor(const Bundle &bundle, ExecutorOptions options)
 Executor::~Executor() = default;
 
 Executor::Impl::~Impl() {
+  if (stream)
+    cudaStreamSynchronize(stream); // before freeing what queued work uses
   if (graphExec)
     cudaGraphExecDestroy(graphExec);
   if (graph)
     cudaGraphDestroy(graph);
-  if (stream) {
-    cudaStreamSynchronize(stream);
+  if (optGraphExec)
+    cudaGraphExecDestroy(optGraphExec);
+  if (optGraph)
+    cudaGraphDestroy(optGraph);
+  for (cudaEvent_t e : lrCopied)
+    if (e)
+      cudaEventDestroy(e);
+  if (lrHost)
+    cudaFreeHost(lrHost);
+  if (stream)
     cudaStreamDestroy(stream);
-  }
 }
 
 int64_t Executor::Impl::id(const std::string &name) const {

@@ -6,6 +6,7 @@
 #include "mind/runtime/Cuda.h"
 #include "mind/runtime/Executor.h"
 
+#include <array>
 #include <optional>
 
 namespace mind::runtime {
@@ -39,6 +40,20 @@ struct Executor::Impl {
   DeviceOptimizerConfig optConfig;
   DeviceBuffer expAvg, expAvgSq, optState, partials, gradScaleFallback;
   int64_t kNorm = -1, kPrepare = -1, kAdamw = -1; // module kernel indices
+  // The learning rate reaches optimizer_prepare through lrDevice (one
+  // double), copied from a ring of pinned host slots: a slot is rewritten
+  // only after its previous copy ran (lrCopied), so queued steps keep their
+  // own lr without a host sync.
+  static constexpr size_t kLrSlots = 32;
+  DeviceBuffer lrDevice;
+  double *lrHost = nullptr; // pinned, kLrSlots
+  std::array<cudaEvent_t, kLrSlots> lrCopied{};
+  size_t lrNext = 0;
+  // The optimizer step's graph (like the micro-step's: eager warm-up, then
+  // captured on the second step).
+  bool optWarmedUp = false;
+  cudaGraph_t optGraph = nullptr;
+  cudaGraphExec_t optGraphExec = nullptr;
 
   ~Impl();
   char *ptr(int64_t id) const {
@@ -62,6 +77,13 @@ struct Executor::Impl {
                  const std::vector<float> &values, const char *which);
   /// Writes grad_scale = scale / accumulation steps (if the plan has it).
   void setGradScale(float scale);
+  /// Enqueues the copy of `lr` into lrDevice (outside any capture).
+  void setLr(double lr);
+  /// Enqueues the three optimizer launches (captured by captureOptimizer).
+  void enqueueOptimizer();
+  void captureOptimizer();
+  /// Drops the optimizer graph; the next step runs eagerly again.
+  void resetOptimizerGraph();
 };
 
 } // namespace mind::runtime

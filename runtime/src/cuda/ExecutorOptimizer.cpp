@@ -2,7 +2,10 @@
 //
 // Three launches per optimizer step over the flat regions of the plan's
 // ParamLayout (see OptimizerSpecs.h); the state (norm, step count, loss
-// scale) stays on the device, so nothing here waits for the GPU.
+// scale) and the learning rate stay on the device, so nothing here waits for
+// the GPU, and after one eager step the launches are captured as a CUDA
+// graph (their arguments never change; the lr is copied in before each
+// launch).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,8 +28,23 @@ void Executor::initOptimizer(const DeviceOptimizerConfig &config) {
   if (x.kNorm < 0 || x.kPrepare < 0 || x.kAdamw < 0)
     throw BundleError("plan: the bundle lacks the optimizer kernels (mindc "
                       "must add kernels::optimizerKernelNames() to the plan)");
+  // The graph (if any) captured the old buffers and scalars.
+  MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream),
+                  "finish the work of the previous optimizer");
+  x.resetOptimizerGraph();
+  x.optimizerReady = false;
   x.optConfig = config;
   int64_t n = static_cast<int64_t>(l.numElements());
+  if (!x.lrHost) {
+    x.lrDevice = DeviceBuffer(sizeof(double));
+    MIND_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void **>(&x.lrHost),
+                                   Impl::kLrSlots * sizeof(double)),
+                    "allocate the pinned learning-rate slots");
+    for (cudaEvent_t &e : x.lrCopied)
+      MIND_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming),
+                      "create a learning-rate event");
+    x.lrNext = 0;
+  }
   x.expAvg = DeviceBuffer(l.regionBytes);
   x.expAvgSq = DeviceBuffer(l.regionBytes);
   x.partials = DeviceBuffer(kernels::gradNormPartials(n) * sizeof(double));
@@ -73,16 +91,31 @@ void Executor::setOptimizerState(const OptimizerState &state) {
   st.invScale = static_cast<float>(1.0 / st.scale);
   st.stepInvScale = st.invScale;
   st.skipped = 0;
+  x.resetOptimizerGraph();
   MIND_CUDA_CHECK(cudaMemcpyAsync(x.optState.data(), &st, sizeof(st),
                                   cudaMemcpyHostToDevice, x.stream),
                   "restore the optimizer state");
   x.setGradScale(st.scale);
 }
 
-void Executor::optimizerStep(double lr) {
-  Impl &x = *impl;
-  if (!x.optimizerReady)
-    throw std::logic_error("optimizerStep before initOptimizer");
+void Executor::Impl::setLr(double lr) {
+  size_t slot = lrNext;
+  lrNext = (lrNext + 1) % kLrSlots;
+  // Waits only if the slot's previous copy (kLrSlots steps ago) is still
+  // queued; an event never recorded returns at once.
+  MIND_CUDA_CHECK(cudaEventSynchronize(lrCopied[slot]),
+                  "reuse a learning-rate slot");
+  lrHost[slot] = lr;
+  MIND_CUDA_CHECK(cudaMemcpyAsync(lrDevice.data(), &lrHost[slot],
+                                  sizeof(double), cudaMemcpyHostToDevice,
+                                  stream),
+                  "optimizer: copy the learning rate");
+  MIND_CUDA_CHECK(cudaEventRecord(lrCopied[slot], stream),
+                  "optimizer: copy the learning rate");
+}
+
+void Executor::Impl::enqueueOptimizer() {
+  Impl &x = *this;
   const ParamLayout &l = x.layout();
   const DeviceOptimizerConfig &c = x.optConfig;
   long long n = static_cast<long long>(l.numElements());
@@ -90,16 +123,21 @@ void Executor::optimizerStep(double lr) {
   float *grad = reinterpret_cast<float *>(x.ptr(l.grads[0]));
   void *state = x.optState.data();
   void *partials = x.partials.data();
+  void *lr = x.lrDevice.data();
   int64_t gs = findBuffer(x.bundle.plan, "grad_scale");
   void *gradScale =
       gs >= 0 ? static_cast<void *>(x.ptr(gs)) : x.gradScaleFallback.data();
   void *expAvg = x.expAvg.data(), *expAvgSq = x.expAvgSq.data();
+  bool sync = x.options.syncEachStep;
 
   LaunchConfig norm = kernels::gradSqNormPartial(n);
   void *normArgs[] = {&grad, &n, &state, &partials};
   x.module->launch(static_cast<size_t>(x.kNorm), norm.grid, norm.block,
                    norm.sharedBytes, normArgs, x.stream,
                    "optimizer: gradient norm");
+  if (sync)
+    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream),
+                    "optimizer: gradient norm");
 
   long long numPartials = kernels::gradNormPartials(n);
   double maxNorm = c.maxGradNorm, beta1 = c.adamw.beta1, beta2 = c.adamw.beta2,
@@ -114,14 +152,70 @@ void Executor::optimizerStep(double lr) {
   x.module->launch(static_cast<size_t>(x.kPrepare), prep.grid, prep.block,
                    prep.sharedBytes, prepArgs, x.stream,
                    "optimizer: clip and step scalars");
+  if (sync)
+    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream),
+                    "optimizer: clip and step scalars");
 
   LaunchConfig adamw = kernels::adamwFused(n);
   void *adamwArgs[] = {&param, &grad,  &expAvg, &expAvgSq, &n,
                        &state, &beta1, &beta2,  &eps};
   x.module->launch(static_cast<size_t>(x.kAdamw), adamw.grid, adamw.block,
                    adamw.sharedBytes, adamwArgs, x.stream, "optimizer: AdamW");
-  if (x.options.syncEachStep)
-    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), "optimizer step");
+  if (sync)
+    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), "optimizer: AdamW");
+}
+
+void Executor::Impl::captureOptimizer() {
+  MIND_CUDA_CHECK(
+      cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
+      "begin capturing the optimizer graph");
+  try {
+    enqueueOptimizer();
+  } catch (...) {
+    cudaGraph_t partial = nullptr;
+    cudaStreamEndCapture(stream, &partial);
+    if (partial)
+      cudaGraphDestroy(partial);
+    cudaGetLastError();
+    throw;
+  }
+  MIND_CUDA_CHECK(cudaStreamEndCapture(stream, &optGraph),
+                  "end capturing the optimizer graph");
+  MIND_CUDA_CHECK(cudaGraphInstantiate(&optGraphExec, optGraph, 0),
+                  "instantiate the optimizer graph");
+}
+
+void Executor::Impl::resetOptimizerGraph() {
+  // An in-flight launch of the executable graph completes; CUDA frees it
+  // afterwards.
+  if (optGraphExec)
+    cudaGraphExecDestroy(optGraphExec);
+  if (optGraph)
+    cudaGraphDestroy(optGraph);
+  optGraphExec = nullptr;
+  optGraph = nullptr;
+  optWarmedUp = false;
+}
+
+void Executor::optimizerStep(double lr) {
+  Impl &x = *impl;
+  if (!x.optimizerReady)
+    throw std::logic_error("optimizerStep before initOptimizer");
+  x.setLr(lr); // before the launches, outside any capture
+  bool graphs = x.options.cudaGraph && !x.options.syncEachStep;
+  if (!graphs || !x.optWarmedUp) {
+    x.enqueueOptimizer();
+    x.optWarmedUp = true;
+    return;
+  }
+  if (!x.optGraphExec)
+    x.captureOptimizer();
+  MIND_CUDA_CHECK(cudaGraphLaunch(x.optGraphExec, x.stream),
+                  "launch the optimizer graph");
+}
+
+bool Executor::optimizerUsingGraph() const {
+  return impl->optGraphExec != nullptr;
 }
 
 OptimizerState Executor::optimizerState() {
@@ -173,6 +267,7 @@ void Executor::Impl::setMoment(DeviceBuffer &m, const std::string &name,
     throw std::invalid_argument(std::string("upload ") + which + " of '" +
                                 name + "': " + std::to_string(values.size()) +
                                 " values for " + std::to_string(b.bytes / 4));
+  resetOptimizerGraph(); // resuming: recapture from the restored state
   MIND_CUDA_CHECK(cudaMemcpyAsync(static_cast<char *>(m.data()) +
                                       (b.offset - layout().paramBase),
                                   values.data(), b.bytes,

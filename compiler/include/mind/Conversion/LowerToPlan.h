@@ -19,9 +19,16 @@
 
 namespace mind {
 
+struct LoweredTrainStep {
+  runtime::Plan plan;
+  /// CUDA C++ of the kernels emitted from the IR (elementwise ops), to be
+  /// compiled in one NVRTC program with the kernel library.
+  std::string emittedSource;
+};
+
 /// Lowers `trainStep`; failures are reported as diagnostics on the op that
 /// could not be lowered.
-mlir::FailureOr<runtime::Plan> lowerToPlan(mlir::func::FuncOp trainStep);
+mlir::FailureOr<LoweredTrainStep> lowerToPlan(mlir::func::FuncOp trainStep);
 
 } // namespace mind
 

@@ -5,7 +5,8 @@
 // and one stream. A micro-step enqueues every plan step in order; after a
 // warm-up micro-step it is captured as a CUDA graph and replayed. The
 // optimizer (OptimizerSpecs.h) runs on the flat param/grad regions with
-// device-resident state, so a training loop synchronizes only to read the
+// device-resident state (the learning rate included), so it too is captured
+// after one eager step, and a training loop synchronizes only to read the
 // loss. Every CUDA/cuBLASLt error names the step (index and label).
 //
 //===----------------------------------------------------------------------===//
@@ -27,7 +28,8 @@
 namespace mind::runtime {
 
 struct ExecutorOptions {
-  /// Capture the micro-step as a CUDA graph after one eager warm-up run.
+  /// Capture the micro-step, and the optimizer step, as CUDA graphs after
+  /// one eager warm-up run each.
   bool cudaGraph = true;
   /// Debugging: synchronize after every step so an asynchronous fault names
   /// its step (no graph then).
@@ -106,8 +108,15 @@ public:
   /// Needs the optimizer kernels in the plan (kernels::optimizerKernelNames).
   void initOptimizer(const DeviceOptimizerConfig &config);
   /// Enqueues norm + clip (+ loss-scale update) + AdamW + zeroing of the
-  /// gradients. No host synchronization.
+  /// gradients: eagerly the first time (or without graphs), captured as a
+  /// CUDA graph the second time and replayed afterwards; `lr` is copied to
+  /// device memory before the launches. No host synchronization (the host
+  /// waits only if it runs more than a few dozen steps ahead of the GPU).
   void optimizerStep(double lr);
+  /// True once the optimizer step runs as a CUDA graph. initOptimizer,
+  /// setOptimizerState and moment uploads drop the graph (the next step runs
+  /// eagerly, the one after captures again).
+  bool optimizerUsingGraph() const;
   /// Waits and downloads the device state (norm of the last step, ...).
   OptimizerState optimizerState();
   /// AdamW moments of one parameter (torch's exp_avg / exp_avg_sq).

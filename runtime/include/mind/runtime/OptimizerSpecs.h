@@ -6,6 +6,9 @@
 //   2. optimizer_prepare:   norm, clip coefficient, GradScaler update and the
 //                           AdamW step scalars, into an OptimizerState;
 //   3. adamw_fused:         unscale + clip + AdamW, then zero the gradients.
+// Every argument but the device state is fixed for a given Executor (the
+// learning rate, too, is read from device memory), so the three launches are
+// captured once as a CUDA graph and replayed every step.
 // The kernels live in the bundle's cubin like every other kernel: mindc adds
 // optimizerKernelNames() to every training plan's kernel list.
 //
@@ -52,10 +55,11 @@ int64_t gradNormPartials(int64_t n);
 LaunchConfig gradSqNormPartial(int64_t n);
 
 /// mind::optimizer_prepare, one block; args: B partials, I numPartials,
-/// B state, B gradScaleOut (float; the plan's grad_scale input), D lr,
-/// D maxNorm, D beta1, D beta2, D weightDecay, D invAccum (1 /
-/// accumulation_steps), I dynamicScale (0/1), I growthInterval
-/// (D = double).
+/// B state, B gradScaleOut (float; the plan's grad_scale input), B lr (one
+/// double in device memory: the step's learning rate, written before the
+/// launch so a captured graph replays with a new lr), D maxNorm, D beta1,
+/// D beta2, D weightDecay, D invAccum (1 / accumulation_steps),
+/// I dynamicScale (0/1), I growthInterval (D = double).
 LaunchConfig optimizerPrepare();
 
 /// mind::adamw_fused; args: B param, B grad, B expAvg, B expAvgSq (float,
