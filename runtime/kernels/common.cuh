@@ -62,3 +62,28 @@ __device__ __forceinline__ float blockMax(float v, float *scratch) {
   return warpMax(v);
 }
 } // namespace mind
+
+namespace mind {
+// 8 consecutive elements through 16-byte accesses (the pointer must be
+// aligned to 8 elements: arena buffers are 256-byte aligned). Used by the
+// elementwise kernels mindc emits from the IR.
+template <typename T>
+__device__ __forceinline__ void loadVec8(T (&dst)[8], const T *src) {
+  static_assert(sizeof(T) * 8 % 16 == 0, "8 elements must fill 16-byte words");
+  constexpr int kWords = sizeof(T) * 8 / 16;
+  uint4 raw[kWords];
+#pragma unroll
+  for (int w = 0; w < kWords; ++w)
+    raw[w] = reinterpret_cast<const uint4 *>(src)[w];
+  memcpy(dst, raw, sizeof(raw));
+}
+template <typename T>
+__device__ __forceinline__ void storeVec8(T *dst, const T (&src)[8]) {
+  constexpr int kWords = sizeof(T) * 8 / 16;
+  uint4 raw[kWords];
+  memcpy(raw, src, sizeof(raw));
+#pragma unroll
+  for (int w = 0; w < kWords; ++w)
+    reinterpret_cast<uint4 *>(dst)[w] = raw[w];
+}
+} // namespace mind

@@ -60,34 +60,59 @@ FailureOr<EmittedKernel> mind::emitElementwiseKernel(Operation *op) {
   std::optional<std::string> body = bodyOf(op);
   if (!body)
     return op->emitOpError("emitter: not an elementwise op");
-  std::string params, loads, stores;
+  // Each thread handles runs of 8 consecutive elements with 16-byte vector
+  // loads and stores (arena buffers are 256-byte aligned, so a run of 8 is
+  // aligned for every element type), then a scalar loop finishes the tail.
+  std::string params, vecLoads, vecStores, scalarLoads, scalarStores, decls;
   for (auto [i, v] : llvm::enumerate(op->getOperands())) {
     auto t = cudaType(v);
     if (!t)
       return op->emitOpError("emitter: unsupported operand type ")
              << v.getType();
     params += llvm::formatv("const {0} *__restrict__ in{1}, ", *t, i).str();
-    loads += llvm::formatv("    float a{0} = mind::toF32(in{0}[i]);\n", i).str();
+    vecLoads += llvm::formatv("    {0} x{1}[8];\n"
+                              "    mind::loadVec8(x{1}, in{1} + base);\n",
+                              *t, i)
+                    .str();
+    scalarLoads +=
+        llvm::formatv("      float a{0} = mind::toF32(in{0}[i]);\n", i).str();
+    decls += llvm::formatv("      float a{0} = mind::toF32(x{0}[j]);\n", i).str();
   }
+  std::string resultDecls, resultSets;
   for (auto [i, v] : llvm::enumerate(op->getResults())) {
     auto t = cudaType(v);
     if (!t)
       return op->emitOpError("emitter: unsupported result type ")
              << v.getType();
     params += llvm::formatv("{0} *__restrict__ out{1}, ", *t, i).str();
-    stores +=
-        llvm::formatv("    out{0}[i] = mind::fromF32<{1}>(r{0});\n", i, *t)
+    resultDecls += llvm::formatv("    {0} y{1}[8];\n", *t, i).str();
+    resultSets +=
+        llvm::formatv("      y{0}[j] = mind::fromF32<{1}>(r{0});\n", i, *t)
+            .str();
+    vecStores +=
+        llvm::formatv("    mind::storeVec8(out{0} + base, y{0});\n", i).str();
+    scalarStores +=
+        llvm::formatv("      out{0}[i] = mind::fromF32<{1}>(r{0});\n", i, *t)
             .str();
   }
   std::string text = llvm::formatv(
       "(/*PARAMS*/long long n) {{\n"
-      "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;"
-      " i < n;\n"
-      "       i += (long long)gridDim.x * blockDim.x) {{\n"
-      "{0}    {1}\n"
-      "{2}  }\n"
+      "  long long tid = blockIdx.x * (long long)blockDim.x + threadIdx.x;\n"
+      "  long long stride = (long long)gridDim.x * blockDim.x;\n"
+      "  for (long long v = tid; v < n / 8; v += stride) {{\n"
+      "    long long base = v * 8;\n"
+      "{0}{1}"
+      "#pragma unroll\n"
+      "    for (int j = 0; j < 8; ++j) {{\n"
+      "{2}      {3}\n"
+      "{4}    }\n"
+      "{5}  }\n"
+      "  for (long long i = n / 8 * 8 + tid; i < n; i += stride) {{\n"
+      "{6}      {3}\n"
+      "{7}  }\n"
       "}\n",
-      loads, *body, stores);
+      vecLoads, resultDecls, decls, *body, resultSets, vecStores, scalarLoads,
+      scalarStores);
   size_t at = text.find("/*PARAMS*/");
   text.replace(at, 10, params);
   // Same text, same kernel: the name is the op plus a hash of the code

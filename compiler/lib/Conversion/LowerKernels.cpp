@@ -189,8 +189,10 @@ LogicalResult PlanBuilder::lowerEmitted(Operation *op) {
   runtime::LaunchConfig cfg;
   cfg.nameExpr = k->name;
   cfg.block = {256, 1, 1};
+  // Each thread takes runs of 8 elements (see ElementwiseEmitter.h).
+  int64_t threads = std::max<int64_t>((n + 7) / 8, 1);
   cfg.grid = {static_cast<uint32_t>(
-                  std::min<int64_t>((n + 255) / 256, int64_t{1} << 16)),
+                  std::min<int64_t>((threads + 255) / 256, int64_t{1} << 16)),
               1, 1};
   std::vector<KernelArg> args;
   for (Value v : op->getOperands())

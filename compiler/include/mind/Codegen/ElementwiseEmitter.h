@@ -3,7 +3,8 @@
 // Elementwise ops are not instantiated from templates: their kernels are
 // emitted from the IR, op by op. Each kernel loads its operands, converts
 // them to fp32, evaluates the op's expression and stores every result in
-// its own element type, one element per thread (grid-stride loop). The
+// its own element type; each thread takes runs of 8 consecutive elements
+// with 16-byte loads and stores (grid-stride), a scalar loop the tail. The
 // emitted functions are `extern "C"`, named after the op and a hash of their
 // text, and compiled with the kernel library in the same NVRTC program.
 // This is the code generator fusion extends: a fused elementwise region is
