@@ -10,6 +10,8 @@
 
 #include "mind/runtime/Bundle.h"
 
+#include "mind/runtime/AtomicFile.h"
+
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -69,59 +71,14 @@ std::vector<uint8_t> readFile(const std::string &path) {
   return bytes;
 }
 
-void writeAll(int fd, const uint8_t *p, size_t n, const std::string &path) {
-  while (n) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      throw BundleError(path + ": write failed: " + std::strerror(errno));
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
 // tmp + fsync + rename + directory fsync: a crash leaves the old file or
 // the new one, never a torn one.
 void writeAtomically(const std::string &path, const std::vector<uint8_t> &a,
-                     const std::vector<uint8_t> &b, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0)
-    throw BundleError(tmp + ": cannot create: " + std::strerror(errno));
-  try {
-    writeAll(fd, a.data(), a.size(), tmp);
-    writeAll(fd, b.data(), b.size(), tmp);
-    if (::fchmod(fd, mode) != 0) // O_CREAT's mode is masked by the umask
-      throw BundleError(tmp + ": chmod failed: " + std::strerror(errno));
-    if (::fsync(fd) != 0)
-      throw BundleError(tmp + ": fsync failed: " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw BundleError(tmp + ": close failed: " + std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw BundleError(path + ": rename from " + tmp +
-                      " failed: " + std::strerror(err));
-  }
-  size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "."
-                    : slash == 0               ? "/"
-                                               : path.substr(0, slash);
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+                     const std::vector<uint8_t> &b, unsigned mode) {
+  writeFileAtomically(path, {{a.data(), a.size()}, {b.data(), b.size()}},
+                      mode, [](const std::string &msg) {
+                        throw BundleError(msg);
+                      });
 }
 
 // The trailer of an executable image, if it has one: {offset, length}.

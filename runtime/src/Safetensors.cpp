@@ -2,6 +2,8 @@
 
 #include "mind/runtime/Safetensors.h"
 
+#include "mind/runtime/AtomicFile.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -251,20 +253,6 @@ std::vector<uint16_t> convertAll(const std::vector<float> &values,
   for (size_t i = 0; i < values.size(); ++i)
     out[i] = convert(values[i]);
   return out;
-}
-
-// Writes all of `size` bytes, retrying on EINTR and short writes.
-void writeAll(int fd, const uint8_t *data, size_t size,
-              const std::string &path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      throw SafetensorsError(path + ": write failed: " + std::strerror(errno));
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
 }
 
 } // namespace
@@ -611,49 +599,12 @@ std::vector<uint8_t> SafetensorsWriter::serialize() const {
 
 void SafetensorsWriter::write(const std::string &path) const {
   std::string header = buildHeader();
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw SafetensorsError(tmp + ": cannot create: " + std::strerror(errno));
-  try {
-    writeAll(fd, reinterpret_cast<const uint8_t *>(header.data()),
-             header.size(), tmp);
-    for (const auto &kv : entries_)
-      writeAll(fd, kv.second.bytes(), kv.second.nbytes, tmp);
-    // The data must be durable before the rename makes it visible.
-    if (::fsync(fd) != 0)
-      throw SafetensorsError(tmp + ": fsync failed: " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw SafetensorsError(tmp + ": close failed: " + std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw SafetensorsError(path + ": rename from " + tmp +
-                           " failed: " + std::strerror(err));
-  }
-  // fsync the directory so the rename itself survives a crash.
-  size_t slash = path.find_last_of('/');
-  std::string dir = slash == std::string::npos ? "."
-                    : slash == 0               ? "/"
-                                               : path.substr(0, slash);
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    throw SafetensorsError(
-        dir + ": cannot open directory to fsync: " + std::strerror(errno));
-  int rc = ::fsync(dfd);
-  int err = errno;
-  ::close(dfd);
-  if (rc != 0)
-    throw SafetensorsError(dir +
-                           ": directory fsync failed: " + std::strerror(err));
+  std::vector<FilePiece> pieces = {{header.data(), header.size()}};
+  for (const auto &kv : entries_)
+    pieces.push_back({kv.second.bytes(), kv.second.nbytes});
+  writeFileAtomically(path, pieces, 0644, [](const std::string &msg) {
+    throw SafetensorsError(msg);
+  });
 }
 
 } // namespace mind::runtime
