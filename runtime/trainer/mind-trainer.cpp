@@ -7,15 +7,18 @@
 // accumulation_steps accumulated in fp32, then every accumulation_steps
 // micro-steps global-norm clipping and AdamW on the fp32 master weights
 // (on the device; float16 adds GradScaler-style dynamic loss scaling).
-// Same flags, same log line, same checkpoint names.
+// Same flags, same log line, same checkpoint files (Checkpoint.h): a
+// weights-only fp16 file and, at optimizer-step boundaries, a resume file
+// from which --from_resume 1 continues exactly (docs/Checkpoints.md).
 //
 //===----------------------------------------------------------------------===//
 
 #include "mind/runtime/Bundle.h"
+#include "mind/runtime/Checkpoint.h"
 #include "mind/runtime/Cuda.h"
 #include "mind/runtime/Executor.h"
 #include "mind/runtime/Optimizer.h"
-#include "mind/runtime/Safetensors.h"
+#include "mind/runtime/Sha256.h"
 #include "mind/runtime/TokenData.h"
 
 #include <cxxopts.hpp>
@@ -23,12 +26,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 
 using namespace mind::runtime;
@@ -36,9 +41,9 @@ using namespace mind::runtime;
 namespace {
 struct Flags {
   std::string bundle, device, dtype, dataPath, saveDir, saveWeight, fromWeight,
-      metrics;
+      metrics, tokenizer;
   int64_t epochs, batchSize = 0, accumulationSteps, maxSeqLen = 0, logInterval,
-                  saveInterval, syntheticSamples, maxSteps, seed;
+                  saveInterval, keepLast, syntheticSamples, maxSteps, seed;
   double learningRate, gradClip;
   int fromResume, shuffle;
   int64_t profile;
@@ -80,22 +85,32 @@ Flags parseFlags(int argc, char **argv) {
      "(default: the bundle's)", cxxopts::value<int64_t>())
     ("log_interval", "Log every N micro-steps",
      cxxopts::value<int64_t>()->default_value("100"))
-    ("save_interval", "Save weights every N micro-steps (0: only at the end)",
+    ("save_interval", "Save weights and resume state every N optimizer steps "
+     "(0: only at the end)",
      cxxopts::value<int64_t>()->default_value("100"))
+    ("keep_last", "Resume files to keep: 1 keeps {stem}_resume.safetensors "
+     "only; K > 1 also keeps the last K as {stem}_resume_step{N}.safetensors",
+     cxxopts::value<int64_t>()->default_value("1"))
     ("save_dir", "Checkpoint directory",
      cxxopts::value<std::string>()->default_value("out"))
     ("save_weight", "Checkpoint name prefix",
      cxxopts::value<std::string>()->default_value("pretrain"))
-    ("from_weight", "Start from this safetensors file ('none': fresh init)",
+    ("from_weight", "Start from these weights (a weights-only file in fp16 "
+     "or fp32, or a resume file; 'none': fresh init)",
      cxxopts::value<std::string>()->default_value("none"))
-    ("from_resume", "Resume from the last checkpoint (not implemented yet)",
+    ("from_resume", "1: continue from {save_dir}/{save_weight}_{hidden}"
+     "{_moe}_resume.safetensors if it exists (else start fresh)",
      cxxopts::value<int>()->default_value("0"))
     ("data_path", "Token data: safetensors with a 1-D int 'tokens' tensor, or "
      "a text file of whitespace-separated ids; empty: synthetic data",
      cxxopts::value<std::string>()->default_value(""))
+    ("tokenizer", "tokenizer.json the data was encoded with: its SHA-256 is "
+     "stored in resume files and checked when resuming ('none': not recorded)",
+     cxxopts::value<std::string>()->default_value("none"))
     ("synthetic_samples", "Samples of synthetic data when no --data_path",
      cxxopts::value<int64_t>()->default_value("256"))
-    ("max_steps", "Stop after N micro-steps (0: full epochs)",
+    ("max_steps", "Stop once N micro-steps of the run are done, counting "
+     "those before a resume (0: full epochs)",
      cxxopts::value<int64_t>()->default_value("0"))
     ("metrics", "Append one JSON line per logged micro-step to FILE",
      cxxopts::value<std::string>()->default_value(""))
@@ -139,6 +154,7 @@ Flags parseFlags(int argc, char **argv) {
   f.saveWeight = r["save_weight"].as<std::string>();
   f.fromWeight = r["from_weight"].as<std::string>();
   f.metrics = r["metrics"].as<std::string>();
+  f.tokenizer = r["tokenizer"].as<std::string>();
   f.epochs = r["epochs"].as<int64_t>();
   if (r.count("batch_size"))
     f.batchSize = r["batch_size"].as<int64_t>();
@@ -147,6 +163,7 @@ Flags parseFlags(int argc, char **argv) {
   f.accumulationSteps = r["accumulation_steps"].as<int64_t>();
   f.logInterval = r["log_interval"].as<int64_t>();
   f.saveInterval = r["save_interval"].as<int64_t>();
+  f.keepLast = r["keep_last"].as<int64_t>();
   f.syntheticSamples = r["synthetic_samples"].as<int64_t>();
   f.maxSteps = r["max_steps"].as<int64_t>();
   f.seed = r["seed"].as<int64_t>();
@@ -162,8 +179,12 @@ Flags parseFlags(int argc, char **argv) {
     fail("--device=" + f.device +
          ": the compiled trainer runs on the GPU (--device=cuda); the CPU "
          "reference trainer is `mind-train --device=cpu`");
-  if (f.fromResume != 0)
-    fail("--from_resume 1 is not implemented yet");
+  if (f.fromResume != 0 && f.fromResume != 1)
+    fail("--from_resume must be 0 or 1");
+  if (f.saveInterval < 0)
+    fail("--save_interval must not be negative");
+  if (f.maxSteps < 0)
+    fail("--max_steps must not be negative");
   if (f.shuffle != 0 && f.shuffle != 1)
     fail("--shuffle must be 0 or 1");
   auto positive = [](int64_t v, const char *name) {
@@ -173,6 +194,7 @@ Flags parseFlags(int argc, char **argv) {
   positive(f.epochs, "epochs");
   positive(f.accumulationSteps, "accumulation_steps");
   positive(f.logInterval, "log_interval");
+  positive(f.keepLast, "keep_last");
   if (f.learningRate <= 0)
     fail("--learning_rate must be positive");
   return f;
@@ -237,30 +259,6 @@ initParameters(const Plan &plan, const ParamLayout &l, uint64_t seed) {
   return out;
 }
 
-std::vector<std::vector<float>> loadParameters(const std::string &path,
-                                               const Plan &plan,
-                                               const ParamLayout &l) {
-  SafetensorsFile file = SafetensorsFile::load(path);
-  std::vector<std::vector<float>> out;
-  for (int64_t id : l.params) {
-    const BufferDesc &b = plan.buffers[static_cast<size_t>(id)];
-    const TensorView *t = file.find(b.name);
-    if (!t)
-      fail(path + ": no tensor named '" + b.name + "'");
-    if (t->shape != b.shape) {
-      std::string got, want;
-      for (int64_t d : t->shape)
-        got += std::to_string(d) + " ";
-      for (int64_t d : b.shape)
-        want += std::to_string(d) + " ";
-      fail(path + ": tensor '" + b.name + "' has shape [ " + got +
-           "], the model needs [ " + want + "]");
-    }
-    out.push_back(file.toFloat32(b.name));
-  }
-  return out;
-}
-
 /// Device memory this process uses beyond what was in use when it was
 /// created (cudaMemGetInfo, so it counts every allocation: arena, cuBLASLt
 /// workspace, modules, graphs), and the largest value seen by sample().
@@ -291,7 +289,6 @@ private:
   size_t freeAtStart = 0, peak = 0;
 };
 
-/// Weights-only checkpoint: fp16, PyTorch names (MINIMIND-SPEC §6).
 /// Times `steps` micro-steps step by step (eagerly, with events between
 /// steps) on the inputs last set and prints the time per kernel, largest
 /// first. Gradients accumulate into the (already saved) run's buffers.
@@ -322,19 +319,68 @@ void printProfile(Executor &ex, int64_t steps) {
                 static_cast<long long>(v.second / steps), kind.c_str());
 }
 
-void saveWeights(const std::string &path, Executor &ex) {
-  std::filesystem::create_directories(
-      std::filesystem::path(path).parent_path());
-  SafetensorsWriter w;
-  for (int64_t id : ex.layout().params) {
-    const BufferDesc &b = ex.plan().buffers[static_cast<size_t>(id)];
-    w.addF16FromF32(b.name, b.shape, ex.downloadParam(b.name));
+/// Everything a save needs besides the executor: names, model and run info.
+struct SaveContext {
+  std::string stem;
+  std::vector<TensorSpec> specs;
+  nlohmann::json config, training;
+  std::string runId, tokenizerSha256 = "none";
+  uint64_t seed = 0;
+  int64_t batchSize = 0, iters = 0, keepLast = 1;
+  bool lossScaling = false;
+};
+
+/// The resume state's rng.counters entry for the GradScaler's skipped-step
+/// count (LossScalerState has no field for it; the metrics log it).
+constexpr const char *kSkippedStepsCounter = "loss_scaler_skipped_steps";
+
+/// Writes the weights-only file and, at an optimizer-step boundary (the
+/// gradient accumulators empty), the resume file whose cursor says the next
+/// batch is `nextIt` of `nextEpoch`, as mind-train does. Returns whether the
+/// resume file was written. Both writes are atomic.
+bool saveCheckpoint(const SaveContext &c, Executor &ex, bool atBoundary,
+                    int64_t nextEpoch, int64_t nextIt) {
+  TensorList weights;
+  for (const TensorSpec &t : c.specs)
+    weights.push_back(ex.downloadParam(t.name));
+  saveWeightsFile(weightsPath(c.stem), c.specs, weights, c.config);
+  if (!atBoundary)
+    return false;
+  OptimizerState os = ex.optimizerState();
+  ResumeCheckpoint ck;
+  ResumeState &st = ck.state;
+  st.step = os.step;
+  st.microStep = nextEpoch * c.iters + nextIt;
+  st.epoch = nextEpoch;
+  st.worldSize = 1;
+  st.cursor = {nextEpoch, nextIt, c.batchSize, c.iters};
+  // Initialisation, synthetic data and the data order are pure functions of
+  // (seed[, epoch]); the plan draws no random numbers (no dropout).
+  st.rng.seed = c.seed;
+  st.rng.counters["data_order_epoch"] = static_cast<uint64_t>(nextEpoch);
+  st.rng.counters[kSkippedStepsCounter] =
+      static_cast<uint64_t>(os.skippedSteps);
+  st.lossScaler.enabled = c.lossScaling;
+  st.lossScaler.scale = c.lossScaling ? static_cast<double>(os.scale) : 1.0;
+  st.lossScaler.growthTracker = c.lossScaling ? os.goodSteps : 0;
+  st.runId = c.runId;
+  st.tokenizerSha256 = c.tokenizerSha256;
+  st.config = c.config;
+  st.training = c.training;
+  ck.weights = std::move(weights);
+  for (const TensorSpec &t : c.specs) {
+    ck.expAvg.push_back(ex.downloadExpAvg(t.name));
+    ck.expAvgSq.push_back(ex.downloadExpAvgSq(t.name));
   }
-  w.write(path);
+  saveResume(c.stem, c.specs, ck, c.keepLast);
+  return true;
 }
 } // namespace
 
 int main(int argc, char **argv) {
+  // A write past RLIMIT_FSIZE must fail with EFBIG (a clear error, the old
+  // checkpoint kept), not kill the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
   Flags f = parseFlags(argc, argv);
   try {
     Bundle bundle;
@@ -375,14 +421,57 @@ int main(int argc, char **argv) {
     Executor ex(bundle, eo);
     const Plan &plan = ex.plan();
     const ParamLayout &layout = ex.layout();
-    auto init =
-        f.fromWeight != "none"
-            ? loadParameters(f.fromWeight, plan, layout)
-            : initParameters(plan, layout, static_cast<uint64_t>(f.seed));
+
+    SaveContext save;
+    save.stem = checkpointStem(f.saveDir, f.saveWeight, hidden, useMoe);
+    for (int64_t id : layout.params) {
+      const BufferDesc &b = plan.buffers[static_cast<size_t>(id)];
+      save.specs.push_back({b.name, b.shape});
+    }
+    save.config = config;
+    // The settings that shape the trajectory; a resume warns on changes.
+    save.training = {{"epochs", f.epochs},
+                     {"batch_size", f.batchSize},
+                     {"learning_rate", f.learningRate},
+                     {"accumulation_steps", f.accumulationSteps},
+                     {"grad_clip", f.gradClip},
+                     {"max_seq_len", f.maxSeqLen},
+                     {"dtype", f.dtype},
+                     {"seed", f.seed},
+                     {"shuffle", f.shuffle},
+                     {"data",
+                      {{"path", f.dataPath.empty() ? "synthetic" : f.dataPath},
+                       {"num_samples", data.numSamples()}}}};
+    save.seed = static_cast<uint64_t>(f.seed);
+    save.batchSize = f.batchSize;
+    save.iters = iters;
+    save.keepLast = f.keepLast;
+    save.lossScaling = f.dtype == "float16";
+    save.runId = newRunId();
+    if (f.tokenizer != "none")
+      save.tokenizerSha256 = sha256FileHex(f.tokenizer);
+
+    // A resume file takes precedence over --from_weight (as in MiniMind).
+    std::optional<ResumeCheckpoint> resumed;
+    std::string resumeFile = resumePath(save.stem);
+    if (f.fromResume) {
+      if (std::filesystem::exists(resumeFile))
+        resumed = loadResumeFile(resumeFile, save.specs, save.config,
+                                 save.tokenizerSha256);
+      else
+        std::printf("mind-trainer: no resume file %s; starting fresh\n",
+                    resumeFile.c_str());
+    }
+    TensorList init;
+    if (resumed)
+      init = std::move(resumed->weights);
+    else if (f.fromWeight != "none")
+      init = loadWeightsFile(f.fromWeight, save.specs, save.config);
+    else
+      init = initParameters(plan, layout, static_cast<uint64_t>(f.seed));
     int64_t paramCount = 0;
-    for (size_t i = 0; i < layout.params.size(); ++i) {
-      const BufferDesc &b = plan.buffers[static_cast<size_t>(layout.params[i])];
-      ex.uploadParam(b.name, init[i]);
+    for (size_t i = 0; i < save.specs.size(); ++i) {
+      ex.uploadParam(save.specs[i].name, init[i]);
       paramCount += static_cast<int64_t>(init[i].size());
     }
     init.clear();
@@ -392,7 +481,6 @@ int main(int argc, char **argv) {
     oc.accumulationSteps = f.accumulationSteps;
     oc.dynamicLossScale = f.dtype == "float16";
     ex.initOptimizer(oc); // also sets grad_scale = scale / accumulation
-
     cudaDeviceProp prop{};
     MIND_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "query device 0");
     std::printf(
@@ -402,28 +490,91 @@ int main(int argc, char **argv) {
         f.dtype.c_str(), static_cast<long long>(data.numSamples()),
         static_cast<long long>(seq), static_cast<long long>(iters),
         eo.cudaGraph && !eo.syncEachStep ? ", CUDA graph" : "");
+
+    // Optimizer calls so far (AdamW steps plus steps the loss scaler skipped):
+    // what --save_interval counts.
+    int64_t optimizerCalls = 0;
+    int64_t startEpoch = 0, startIt = 0;
+    if (resumed) {
+      const ResumeState &st = resumed->state;
+      for (const auto &d : diffJson(st.training, save.training))
+        std::cerr << "mind-trainer: warning: resuming with " << d.field << " "
+                  << d.current << " (the checkpoint was written with "
+                  << d.saved << "): the run will differ from an "
+                  << "uninterrupted one\n";
+      // MiniMind's rule: the global batch changed with the world size.
+      int64_t it =
+          rescaleStepForWorldSize(st.cursor.batchIndex, st.worldSize, 1);
+      startEpoch = st.cursor.epoch + it / iters;
+      startIt = it % iters;
+      for (size_t i = 0; i < save.specs.size(); ++i) {
+        ex.uploadExpAvg(save.specs[i].name, resumed->expAvg[i]);
+        ex.uploadExpAvgSq(save.specs[i].name, resumed->expAvgSq[i]);
+      }
+      OptimizerState os = ex.optimizerState(); // initOptimizer's
+      os.step = st.step;
+      auto skipped = st.rng.counters.find(kSkippedStepsCounter);
+      os.skippedSteps =
+          skipped != st.rng.counters.end()
+              ? static_cast<int64_t>(skipped->second)
+              : 0;
+      if (oc.dynamicLossScale && st.lossScaler.enabled) {
+        os.scale = static_cast<float>(st.lossScaler.scale);
+        os.goodSteps = st.lossScaler.growthTracker;
+      }
+      ex.setOptimizerState(os); // grad_scale follows the restored scale
+      optimizerCalls = os.step + os.skippedSteps;
+      save.runId = st.runId;
+      std::printf("mind-trainer: resumed from %s (run %s): epoch %lld, "
+                  "micro-step %lld/%lld, optimizer step %lld\n",
+                  resumeFile.c_str(), st.runId.c_str(),
+                  static_cast<long long>(startEpoch + 1),
+                  static_cast<long long>(startIt),
+                  static_cast<long long>(iters),
+                  static_cast<long long>(st.step));
+      resumed.reset();
+    }
+
     std::ofstream metrics;
     if (!f.metrics.empty()) {
+      std::filesystem::path parent =
+          std::filesystem::path(f.metrics).parent_path();
+      std::error_code ec;
+      if (!parent.empty())
+        std::filesystem::create_directories(parent, ec);
       metrics.open(f.metrics, std::ios::app);
       if (!metrics)
         fail(f.metrics + ": cannot open for appending");
     }
 
-    std::string ckpt = f.saveDir + "/" + f.saveWeight + "_" +
-                       std::to_string(hidden) + (useMoe ? "_moe" : "") +
-                       ".safetensors";
-    auto start = std::chrono::steady_clock::now();
-    int64_t done = 0, total = f.epochs * iters, microInWindow = 0;
+    // `done` counts micro-steps since the start of the run (resumes
+    // included), so --max_steps and the LR schedule ignore interruptions.
+    // A resume starts at an optimizer-step boundary: the window is empty.
+    int64_t total = f.epochs * iters, microInWindow = 0;
     int64_t scheduleLength = f.epochs * iters;
     if (f.maxSteps > 0 && f.maxSteps < total)
       total = f.maxSteps;
-    for (int64_t epoch = 0; epoch < f.epochs && done < total; ++epoch) {
+    int64_t done = startEpoch * iters + startIt, startDone = done;
+    auto trySave = [&](int64_t nextEpoch, int64_t nextIt) {
+      try {
+        return saveCheckpoint(save, ex, microInWindow == 0, nextEpoch,
+                              nextIt);
+      } catch (const std::exception &e) {
+        fail("cannot save the checkpoint of optimizer step " +
+             std::to_string(optimizerCalls) + ": " + e.what() +
+             "; the checkpoint files on disk are the last complete ones");
+      }
+    };
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t epoch = startEpoch; epoch < f.epochs && done < total;
+         ++epoch) {
       std::vector<int64_t> order(static_cast<size_t>(data.numSamples()));
       if (f.shuffle)
         order = data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
       else
         std::iota(order.begin(), order.end(), 0);
-      for (int64_t it = 0; it < iters && done < total; ++it, ++done) {
+      int64_t first = epoch == startEpoch ? startIt : 0;
+      for (int64_t it = first; it < iters && done < total; ++it, ++done) {
         TokenBatch batch = data.batch(order, it * f.batchSize, f.batchSize);
         double lr =
             minimindLr(epoch * iters + it, scheduleLength, f.learningRate);
@@ -438,9 +589,12 @@ int main(int argc, char **argv) {
                std::to_string(std::isfinite(loss) ? aux : loss) + " at epoch " +
                std::to_string(epoch + 1) + " step " + std::to_string(it) +
                " (micro-step " + std::to_string(done) + ")");
+        bool stepped = false;
         if (++microInWindow == f.accumulationSteps) {
           microInWindow = 0;
           ex.optimizerStep(lr);
+          ++optimizerCalls;
+          stepped = true;
         }
         peakMemory.sample();
         bool last = done + 1 == total;
@@ -448,8 +602,9 @@ int main(int argc, char **argv) {
           double secs = std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count();
-          double perStep = secs / (done + 1);
-          double tokS = (done + 1) * f.batchSize * seq / secs;
+          int64_t ran = done + 1 - startDone;
+          double perStep = secs / ran;
+          double tokS = ran * f.batchSize * seq / secs;
           std::printf("Epoch:[%lld/%lld](%lld/%lld) loss:%.6f lr:%.8f "
                       "epoch_Time:%.1fmin tokens/s:%.0f\n",
                       static_cast<long long>(epoch + 1),
@@ -472,16 +627,27 @@ int main(int argc, char **argv) {
             metrics.flush();
           }
         }
-        if (f.saveInterval > 0 && (it + 1) % f.saveInterval == 0)
-          saveWeights(ckpt, ex);
+        if (!last && stepped && f.saveInterval > 0 &&
+            optimizerCalls % f.saveInterval == 0) {
+          bool wrap = it + 1 == iters;
+          trySave(wrap ? epoch + 1 : epoch, wrap ? 0 : it + 1);
+        }
       }
     }
     ex.synchronize();
     peakMemory.sample();
     std::printf("mind-trainer: peak device memory: %.1f MiB\n",
                 peakMemory.mib());
-    saveWeights(ckpt, ex);
-    std::printf("mind-trainer: saved %s\n", ckpt.c_str());
+    bool wrote = trySave(done / iters, done % iters);
+    std::printf("mind-trainer: saved %s\n", weightsPath(save.stem).c_str());
+    if (wrote)
+      std::printf("mind-trainer: saved %s (optimizer step %lld)\n",
+                  resumeFile.c_str(), static_cast<long long>(optimizerCalls));
+    else
+      std::printf("mind-trainer: resume file not updated: the run stopped "
+                  "%lld micro-step(s) into an accumulation window (resume "
+                  "files are written at optimizer-step boundaries)\n",
+                  static_cast<long long>(microInWindow));
     if (f.profile > 0)
       printProfile(ex, f.profile);
   } catch (const std::exception &e) {
