@@ -33,6 +33,29 @@ std::string mind::runtime::deviceArch() {
   return arch;
 }
 
+void mind::runtime::captureGraph(cudaStream_t stream,
+                                 const std::function<void()> &enqueue,
+                                 cudaGraph_t &graph, cudaGraphExec_t &exec,
+                                 const std::string &what) {
+  MIND_CUDA_CHECK(
+      cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
+      "begin capturing the " + what + " graph");
+  try {
+    enqueue();
+  } catch (...) {
+    cudaGraph_t partial = nullptr;
+    cudaStreamEndCapture(stream, &partial);
+    if (partial)
+      cudaGraphDestroy(partial);
+    cudaGetLastError();
+    throw;
+  }
+  MIND_CUDA_CHECK(cudaStreamEndCapture(stream, &graph),
+                  "end capturing the " + what + " graph");
+  MIND_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0),
+                  "instantiate the " + what + " graph");
+}
+
 DeviceBuffer::DeviceBuffer(size_t n) : bytes(n) {
   if (n)
     MIND_CUDA_CHECK(cudaMalloc(&ptr, n),

@@ -194,7 +194,8 @@ int64_t Executor::Impl::paramId(const std::string &name) const {
 // The micro-step
 //===----------------------------------------------------------------------===//
 
-void Executor::Impl::enqueueSteps() {
+void Executor::Impl::enqueueSteps(
+    const std::function<void(size_t)> &afterStep) {
   const Plan &plan = bundle.plan;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step &s = plan.steps[i];
@@ -210,27 +211,14 @@ void Executor::Impl::enqueueSteps() {
     }
     if (options.syncEachStep)
       MIND_CUDA_CHECK(cudaStreamSynchronize(stream), what);
+    if (afterStep)
+      afterStep(i);
   }
 }
 
 void Executor::Impl::capture() {
-  MIND_CUDA_CHECK(
-      cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
-      "begin capturing the micro-step graph");
-  try {
-    enqueueSteps();
-  } catch (...) {
-    cudaGraph_t partial = nullptr;
-    cudaStreamEndCapture(stream, &partial);
-    if (partial)
-      cudaGraphDestroy(partial);
-    cudaGetLastError();
-    throw;
-  }
-  MIND_CUDA_CHECK(cudaStreamEndCapture(stream, &graph),
-                  "end capturing the micro-step graph");
-  MIND_CUDA_CHECK(cudaGraphInstantiate(&graphExec, graph, 0),
-                  "instantiate the micro-step graph");
+  captureGraph(
+      stream, [&] { enqueueSteps(); }, graph, graphExec, "micro-step");
 }
 
 void Executor::runMicroStep() {
@@ -255,26 +243,10 @@ std::vector<double> Executor::profileMicroStep() {
     MIND_CUDA_CHECK(cudaEventCreate(&e), "create a profiling event");
   std::vector<double> ms(n, 0.0);
   try {
-    // Reuse the eager path one step at a time, bracketing each launch.
-    const Plan &plan = x.bundle.plan;
     MIND_CUDA_CHECK(cudaEventRecord(events[0], x.stream), "profile");
-    for (size_t i = 0; i < n; ++i) {
-      const Step &s = plan.steps[i];
-      const std::string &what = x.stepNames[i];
-      if (auto *k = std::get_if<KernelStep>(&s)) {
-        x.module->launch(static_cast<size_t>(k->kernel), k->grid, k->block,
-                         k->sharedBytes, x.launchArgs[i].argv.data(), x.stream,
-                         what);
-      } else if (auto *g = std::get_if<GemmStep>(&s)) {
-        x.gemms[i]->run(x.ptr(g->a), x.ptr(g->b), x.ptr(g->c),
-                        x.workspace.data(), x.stream);
-      } else {
-        int64_t b = std::get<MemsetStep>(s).buffer;
-        MIND_CUDA_CHECK(
-            cudaMemsetAsync(x.ptr(b), 0, x.buf(b).bytes, x.stream), what);
-      }
+    x.enqueueSteps([&](size_t i) {
       MIND_CUDA_CHECK(cudaEventRecord(events[i + 1], x.stream), "profile");
-    }
+    });
     MIND_CUDA_CHECK(cudaEventSynchronize(events[n]), "profile");
     for (size_t i = 0; i < n; ++i) {
       float t = 0;

@@ -7,6 +7,7 @@
 #include "mind/runtime/Executor.h"
 
 #include <array>
+#include <functional>
 #include <optional>
 
 namespace mind::runtime {
@@ -65,7 +66,9 @@ struct Executor::Impl {
   }
   int64_t id(const std::string &name) const;
   int64_t kernelIndex(const std::string &nameExpr) const;
-  void enqueueSteps();
+  /// Launches every plan step on the stream; `afterStep(i)`, if given,
+  /// runs after step i is enqueued (profiling records events there).
+  void enqueueSteps(const std::function<void(size_t)> &afterStep = {});
   void capture();
   const ParamLayout &layout() const;
   /// The param buffer called `name` (a Param; throws otherwise).

@@ -166,23 +166,9 @@ void Executor::Impl::enqueueOptimizer() {
 }
 
 void Executor::Impl::captureOptimizer() {
-  MIND_CUDA_CHECK(
-      cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal),
-      "begin capturing the optimizer graph");
-  try {
-    enqueueOptimizer();
-  } catch (...) {
-    cudaGraph_t partial = nullptr;
-    cudaStreamEndCapture(stream, &partial);
-    if (partial)
-      cudaGraphDestroy(partial);
-    cudaGetLastError();
-    throw;
-  }
-  MIND_CUDA_CHECK(cudaStreamEndCapture(stream, &optGraph),
-                  "end capturing the optimizer graph");
-  MIND_CUDA_CHECK(cudaGraphInstantiate(&optGraphExec, optGraph, 0),
-                  "instantiate the optimizer graph");
+  captureGraph(
+      stream, [&] { enqueueOptimizer(); }, optGraph, optGraphExec,
+      "optimizer");
 }
 
 void Executor::Impl::resetOptimizerGraph() {

@@ -15,6 +15,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +36,13 @@ void cudaCheck(cudaError_t err, const char *call, const std::string &what);
 bool cudaDeviceAvailable();
 /// "sm_90a" for compute capability 9.0, "sm_80" for 8.0, ... of device 0.
 std::string deviceArch();
+
+/// Records what `enqueue` launches on `stream` into `graph` and instantiates
+/// it into `exec`; on failure ends the capture, drops the partial graph and
+/// rethrows. `what` names the graph in errors ("micro-step", "optimizer").
+void captureGraph(cudaStream_t stream, const std::function<void()> &enqueue,
+                  cudaGraph_t &graph, cudaGraphExec_t &exec,
+                  const std::string &what);
 
 /// Owning device allocation.
 class DeviceBuffer {
