@@ -30,14 +30,13 @@ std::string cudaTypeName(DType dtype);
 /// D betaFast, D betaSlow, D attentionFactor (D = double).
 LaunchConfig ropeTable(int64_t seq, int64_t dim);
 
-// Each kernel family adds its launch functions in its own header
-// (ElementwiseSpecs.h, NormSpecs.h, AttentionSpecs.h, MoeSpecs.h, ...),
-// included below as they are written.
-
 } // namespace mind::runtime::kernels
 
-#endif // MIND_RUNTIME_KERNELSPECS_H
+// Each kernel family declares its launch functions in its own header; this
+// one gives them all.
 #include "mind/runtime/AttentionSpecs.h"
 #include "mind/runtime/DenseKernelSpecs.h"
-#include "mind/runtime/OptimizerSpecs.h"
 #include "mind/runtime/MoeSpecs.h"
+#include "mind/runtime/OptimizerSpecs.h"
+
+#endif // MIND_RUNTIME_KERNELSPECS_H
