@@ -3,6 +3,7 @@
 #include "mind/runtime/Optimizer.h"
 
 #include <cmath>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -127,3 +128,24 @@ double clipGradNorm(const std::vector<std::vector<float> *> &grads,
 }
 
 } // namespace mind::runtime
+
+std::vector<std::vector<float>>
+mind::runtime::pytorchDefaultInit(const std::vector<std::vector<int64_t>> &shapes,
+                                  uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<float>> out;
+  for (const std::vector<int64_t> &shape : shapes) {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    std::vector<float> w(static_cast<size_t>(n), 1.0f);
+    if (shape.size() == 2) {
+      double bound = 1.0 / std::sqrt(static_cast<double>(shape[1]));
+      std::uniform_real_distribution<double> dist(-bound, bound);
+      for (float &x : w)
+        x = static_cast<float>(dist(rng));
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}

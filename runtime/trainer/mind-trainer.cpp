@@ -34,7 +34,6 @@
 #include <map>
 #include <numeric>
 #include <optional>
-#include <random>
 
 using namespace mind::runtime;
 
@@ -234,30 +233,15 @@ int64_t configInt(const nlohmann::json &config, const char *key) {
   return it->get<int64_t>();
 }
 
-std::vector<int64_t> shapeOf(const Plan &plan, int64_t id) {
-  return plan.buffers[static_cast<size_t>(id)].shape;
+/// The parameters' shapes, in plan order.
+std::vector<std::vector<int64_t>> paramShapes(const Plan &plan,
+                                              const ParamLayout &l) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (int64_t id : l.params)
+    shapes.push_back(plan.buffers[static_cast<size_t>(id)].shape);
+  return shapes;
 }
 
-/// PyTorch's default init, exactly mind::initParameters (CpuTrainer.cpp):
-/// one mt19937_64 stream over the params in order; 2-D [out, in] weights
-/// U(-1/sqrt(in), 1/sqrt(in)), everything else 1.
-std::vector<std::vector<float>>
-initParameters(const Plan &plan, const ParamLayout &l, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::vector<float>> out;
-  for (int64_t id : l.params) {
-    std::vector<int64_t> shape = shapeOf(plan, id);
-    std::vector<float> w(numElements(shape), 1.0f);
-    if (shape.size() == 2) {
-      double bound = 1.0 / std::sqrt(static_cast<double>(shape[1]));
-      std::uniform_real_distribution<double> dist(-bound, bound);
-      for (float &x : w)
-        x = static_cast<float>(dist(rng));
-    }
-    out.push_back(std::move(w));
-  }
-  return out;
-}
 
 /// Device memory this process uses beyond what was in use when it was
 /// created (cudaMemGetInfo, so it counts every allocation: arena, cuBLASLt
@@ -468,7 +452,8 @@ int main(int argc, char **argv) {
     else if (f.fromWeight != "none")
       init = loadWeightsFile(f.fromWeight, save.specs, save.config);
     else
-      init = initParameters(plan, layout, static_cast<uint64_t>(f.seed));
+      init = pytorchDefaultInit(paramShapes(plan, layout),
+                                static_cast<uint64_t>(f.seed));
     int64_t paramCount = 0;
     for (size_t i = 0; i < save.specs.size(); ++i) {
       ex.uploadParam(save.specs[i].name, init[i]);

@@ -5,7 +5,6 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include <cmath>
-#include <random>
 
 using namespace mlir;
 using namespace mind;
@@ -56,19 +55,10 @@ mind::loadParameters(const runtime::SafetensorsFile &file,
 
 std::vector<std::vector<float>>
 mind::initParameters(const std::vector<ParamInfo> &params, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::vector<float>> out;
-  for (const ParamInfo &p : params) {
-    std::vector<float> w(p.numel(), 1.0f);
-    if (p.shape.size() == 2) {
-      double bound = 1.0 / std::sqrt(static_cast<double>(p.shape[1]));
-      std::uniform_real_distribution<double> dist(-bound, bound);
-      for (float &x : w)
-        x = static_cast<float>(dist(rng));
-    }
-    out.push_back(std::move(w));
-  }
-  return out;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const ParamInfo &p : params)
+    shapes.push_back(p.shape);
+  return runtime::pytorchDefaultInit(shapes, seed);
 }
 
 CpuTrainer::CpuTrainer(func::FuncOp trainStep,

@@ -21,6 +21,15 @@ namespace mind::runtime {
 /// totalSteps = epochs*iters. Throws std::invalid_argument if totalSteps <= 0.
 double minimindLr(int64_t step, int64_t totalSteps, double baseLr);
 
+/// PyTorch's default initialisation (MINIMIND-SPEC §2) of parameters with
+/// these shapes, in order, from one mt19937_64 stream seeded with `seed`:
+/// 2-D [out, in] weights U(-1/sqrt(in), 1/sqrt(in)), everything else
+/// (RMSNorm weights) 1. The CPU and GPU trainers share it, so the same seed
+/// starts both from the same weights.
+std::vector<std::vector<float>>
+pytorchDefaultInit(const std::vector<std::vector<int64_t>> &shapes,
+                   uint64_t seed);
+
 /// PyTorch's AdamW defaults (which MiniMind uses).
 struct AdamWConfig {
   double beta1 = 0.9;
