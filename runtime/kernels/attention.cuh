@@ -1,7 +1,9 @@
 // Grouped-query attention, forward and backward, flash-attention style: a
-// block owns a tile of queries (forward) or keys (backward) and streams the
+// block owns a tile of queries (forward, dQ) or keys (dK/dV) and streams the
 // other side through shared memory; softmax statistics are kept in fp32 and
-// no S x S matrix ever reaches global memory. Launch rules and argument
+// no S x S matrix ever reaches global memory. No float atomics: every output
+// element is summed by one block in a fixed order, so runs are bitwise
+// reproducible (what an exact resume needs). Launch rules and argument
 // orders: runtime/include/mind/runtime/AttentionSpecs.h.
 //
 // Every tile product goes through TileMma: a block-wide C[M,N] (+)= A * B of
@@ -42,7 +44,8 @@ template <typename T, int D> struct Cfg {
   static constexpr int kPadF = kWide ? 1 : 4;
   static constexpr int kKeyTile = D > 64 ? 32 : 64; // BK (both passes)
   static constexpr int kFwdQTile = 64;                // BQ, forward
-  static constexpr int kBwdQTile = 32;                // BQ, backward
+  static constexpr int kBwdQTile = 32;                // BQ, dK/dV pass
+  static constexpr int kDqQTile = kWide ? 32 : 64;    // BQ, dQ pass
   static constexpr int kLdT = D + kPadT;              // Q/K/V/dO rows
   static constexpr int kLdP = kKeyTile + kPadT;       // P/dS (storage T)
   static constexpr int kLdS = kKeyTile + kPadF;       // S/dP (fp32)
@@ -270,12 +273,12 @@ __global__ void __launch_bounds__(attn::kThreads)
   }
 }
 
-// Backward preprocessing: delta[b,h,i] = sum_d dout * out (fp32), and zeroes
-// the fp32 dq accumulator row. One warp per (b, i, h) row.
+// Backward preprocessing: delta[b,h,i] = sum_d dout * out (fp32). One warp
+// per (b, i, h) row.
 template <typename T>
 __global__ void __launch_bounds__(256)
-    attention_bwd_prep(const T *out, const T *dout, float *delta, float *dqAcc,
-                       i64 batch, i64 seq, i64 qHeads, i64 headDim) {
+    attention_bwd_prep(const T *out, const T *dout, float *delta, i64 batch,
+                       i64 seq, i64 qHeads, i64 headDim) {
   i64 row = (static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   int lane = threadIdx.x & 31;
   if (row >= batch * seq * qHeads)
@@ -283,26 +286,58 @@ __global__ void __launch_bounds__(256)
   i64 h = row % qHeads, i = row / qHeads % seq, b = row / (qHeads * seq);
   const T *o = out + row * headDim, *d = dout + row * headDim;
   float acc = 0.0f;
-  for (i64 c = lane; c < headDim; c += 32) {
+  for (i64 c = lane; c < headDim; c += 32)
     acc += toF32(o[c]) * toF32(d[c]);
-    dqAcc[row * headDim + c] = 0.0f;
-  }
   acc = warpSum(acc);
   if (lane == 0)
     delta[(b * qHeads + h) * seq + i] = acc;
 }
 
-// Backward. Block (key tile, KV head, batch): K/V stay in shared memory while
-// the block walks every query head of the group and every query tile that
-// sees the keys, accumulating dK/dV in fp32 shared tiles (no atomics for
-// them); each query tile's dQ contribution is added atomically into the fp32
-// workspace dqAcc.
+namespace attn {
+// The shared backward step of both passes, on one (query tile, key tile)
+// pair whose S = Q K^T and dP = dO V^T are in sS / sDP:
+// P = exp(scale*S - lse) (masked), dS = scale * P * (dP - delta), stored in
+// the storage type (sP may be null: the dQ pass needs dS only).
+template <typename T, int BQ, int BK>
+__device__ __forceinline__ void softmaxGradTile(
+    const float *sS, const float *sDP, int ldS, T *sP, T *sDS, int ldP,
+    const float *sLse, const float *sDelta, i64 q0, i64 k0, i64 seq,
+    float sl2, float scale, i64 causal) {
+  for (int idx = threadIdx.x; idx < BQ * BK; idx += kThreads) {
+    int r = idx / BK, c = idx % BK;
+    i64 qi = q0 + r, kj = k0 + c;
+    bool ok = qi < seq && kj < seq && (!causal || kj <= qi);
+    float p = ok ? exp2f(sS[r * ldS + c] * sl2 - sLse[r]) : 0.0f;
+    float ds = p * (sDP[r * ldS + c] - sDelta[r]) * scale;
+    if (sP)
+      sP[r * ldP + c] = fromF32<T>(p);
+    sDS[r * ldP + c] = fromF32<T>(ds);
+  }
+}
+
+// lse (to log2 units) and delta of query rows q0.. of head h.
+template <int BQ>
+__device__ __forceinline__ void loadRowStats(float *sLse, float *sDelta,
+                                             const float *lse,
+                                             const float *delta, i64 base,
+                                             i64 q0, i64 seq) {
+  for (int r = threadIdx.x; r < BQ; r += kThreads) {
+    i64 qi = q0 + r;
+    sLse[r] = qi < seq ? lse[base + qi] * kLog2e : 0.0f;
+    sDelta[r] = qi < seq ? delta[base + qi] : 0.0f;
+  }
+}
+} // namespace attn
+
+// Backward, dK and dV. Block (key tile, KV head, batch): K/V stay in shared
+// memory while the block walks every query head of the group and every query
+// tile that sees the keys, accumulating dK/dV in fp32 shared tiles. Each
+// element is written by one block in a fixed order: deterministic.
 template <typename T, int D>
 __global__ void __launch_bounds__(attn::kThreads)
     attention_bwd(const T *q, const T *k, const T *v, const T *dout,
-                  const float *lse, const float *delta, float *dqAcc, T *dk,
-                  T *dv, i64 seq, i64 qHeads, i64 kvHeads, float scale,
-                  i64 causal) {
+                  const float *lse, const float *delta, T *dk, T *dv, i64 seq,
+                  i64 qHeads, i64 kvHeads, float scale, i64 causal) {
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kBwdQTile, BK = C::kKeyTile;
   constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
@@ -312,7 +347,7 @@ __global__ void __launch_bounds__(attn::kThreads)
   T *sPT = sDO + BQ * ldT, *sDST = sPT + BQ * ldP; // 16-bit path only
   float *sS = reinterpret_cast<float *>(C::kWide ? sPT : sDST + BQ * ldP);
   float *sDP = sS + BQ * ldS, *sDK = sDP + BQ * ldS, *sDV = sDK + BK * ldO;
-  float *sDQ = sDV + BK * ldO, *sLse = sDQ + BQ * ldO, *sDelta = sLse + BQ;
+  float *sLse = sDV + BK * ldO, *sDelta = sLse + BQ;
   // fp32 storage rewrites S with P and dP with dS in place.
   T *sP = C::kWide ? reinterpret_cast<T *>(sS) : sPT;
   T *sDS = C::kWide ? reinterpret_cast<T *>(sDP) : sDST;
@@ -343,45 +378,25 @@ __global__ void __launch_bounds__(attn::kThreads)
       const i64 qOff = (b * seq + q0) * qStride + h * D;
       attn::loadRows<T, D>(sQ, ldT, q + qOff, qStride, BQ, seq - q0);
       attn::loadRows<T, D>(sDO, ldT, dout + qOff, qStride, BQ, seq - q0);
-      for (int r = threadIdx.x; r < BQ; r += attn::kThreads) {
-        i64 qi = q0 + r, idx = (b * qHeads + h) * seq + qi;
-        sLse[r] = qi < seq ? lse[idx] * attn::kLog2e : 0.0f;
-        sDelta[r] = qi < seq ? delta[idx] : 0.0f;
-      }
+      attn::loadRowStats<BQ>(sLse, sDelta, lse, delta, (b * qHeads + h) * seq,
+                             q0, seq);
       __syncthreads();
       attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(
           sS, ldS, sQ, ldT, sK, ldT);
       attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(
           sDP, ldS, sDO, ldT, sV, ldT);
       __syncthreads();
-      // P = exp(scale*S - lse) (masked), dS = scale * P * (dP - delta).
-      for (int idx = threadIdx.x; idx < BQ * BK; idx += attn::kThreads) {
-        int r = idx / BK, c = idx % BK;
-        i64 qi = q0 + r, kj = k0 + c;
-        bool ok = qi < seq && kj < seq && (!causal || kj <= qi);
-        float p = ok ? exp2f(sS[r * ldS + c] * sl2 - sLse[r]) : 0.0f;
-        float ds = p * (sDP[r * ldS + c] - sDelta[r]) * scale;
-        sP[r * ldP + c] = fromF32<T>(p);
-        sDS[r * ldP + c] = fromF32<T>(ds);
-      }
+      attn::softmaxGradTile<T, BQ, BK>(sS, sDP, ldS, sP, sDS, ldP, sLse,
+                                       sDelta, q0, k0, seq, sl2, scale,
+                                       causal);
       __syncthreads();
       attn::TileMma<T>::template run<BK, D, BQ, true, false, true>(
           sDV, ldO, sP, ldP, sDO, ldT); // dV += P^T dO
       attn::TileMma<T>::template run<BK, D, BQ, true, false, true>(
           sDK, ldO, sDS, ldP, sQ, ldT); // dK += dS^T Q
-      attn::TileMma<T>::template run<BQ, D, BK, false, false, false>(
-          sDQ, ldO, sDS, ldP, sK, ldT); // dQ part = dS K
-      __syncthreads();
-      for (int idx = threadIdx.x; idx < BQ * D; idx += attn::kThreads) {
-        int r = idx / D, c = idx % D;
-        if (q0 + r < seq)
-          atomicAdd(dqAcc + qOff + r * qStride + c, sDQ[r * ldO + c]);
-      }
-      // The next tile's loads touch only sQ/sDO/sLse/sDelta, which nothing
-      // reads after the barrier above; sDQ is rewritten after two more.
+      __syncthreads(); // the next tile's loads overwrite sQ/sDO/sLse/sDelta
     }
   }
-  __syncthreads();
   for (int idx = threadIdx.x; idx < BK * D; idx += attn::kThreads) {
     int r = idx / D, c = idx % D;
     if (k0 + r < seq) {
@@ -392,12 +407,72 @@ __global__ void __launch_bounds__(attn::kThreads)
   }
 }
 
-// dq = dqAcc cast to the storage type.
-template <typename T>
-__global__ void __launch_bounds__(256)
-    attention_dq_cast(const float *dqAcc, T *dq, i64 n) {
-  i64 i = static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < n)
-    dq[i] = fromF32<T>(dqAcc[i]);
+// Backward, dQ. Block (query tile, query head, batch), like the forward: Q,
+// dO and the row statistics stay in shared memory while the block walks the
+// key tiles its queries see, recomputing S and dP (two more tile products
+// than an atomic dQ in the dK/dV pass, the price of a fixed summation order:
+// runs are bitwise reproducible). dQ = sum over key tiles of dS K.
+template <typename T, int D>
+__global__ void __launch_bounds__(attn::kThreads)
+    attention_bwd_dq(const T *q, const T *k, const T *v, const T *dout,
+                     const float *lse, const float *delta, T *dq, i64 seq,
+                     i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  typedef attn::Cfg<T, D> C;
+  constexpr int BQ = C::kDqQTile, BK = C::kKeyTile;
+  constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
+  extern __shared__ __align__(128) unsigned char smem[];
+  T *sQ = reinterpret_cast<T *>(smem);
+  T *sDO = sQ + BQ * ldT, *sK = sDO + BQ * ldT, *sV = sK + BK * ldT;
+  T *sDST = sV + BK * ldT; // 16-bit path only
+  float *sS = reinterpret_cast<float *>(C::kWide ? sDST : sDST + BQ * ldP);
+  float *sDP = sS + BQ * ldS, *sDQ = sDP + BQ * ldS;
+  float *sLse = sDQ + BQ * ldO, *sDelta = sLse + BQ;
+  T *sDS = C::kWide ? reinterpret_cast<T *>(sDP) : sDST; // fp32: in place
+  if (threadIdx.x == 0 &&
+      attn::dynamicSmemBytes() <
+          static_cast<unsigned>(reinterpret_cast<unsigned char *>(sDelta + BQ) -
+                                smem))
+    __trap();
+
+  const int b = blockIdx.z, h = blockIdx.y;
+  const i64 q0 = static_cast<i64>(gridDim.x - 1 - blockIdx.x) * BQ;
+  const i64 kvh = h / (qHeads / kvHeads);
+  const i64 qStride = qHeads * D, kvStride = kvHeads * D;
+  const float sl2 = scale * attn::kLog2e;
+
+  const i64 qOff = (b * seq + q0) * qStride + h * D;
+  attn::loadRows<T, D>(sQ, ldT, q + qOff, qStride, BQ, seq - q0);
+  attn::loadRows<T, D>(sDO, ldT, dout + qOff, qStride, BQ, seq - q0);
+  attn::loadRowStats<BQ>(sLse, sDelta, lse, delta, (b * qHeads + h) * seq, q0,
+                         seq);
+  for (int i = threadIdx.x; i < BQ * ldO; i += attn::kThreads)
+    sDQ[i] = 0.0f;
+  i64 lastQ = min(q0 + BQ, seq) - 1;
+  i64 keyTiles = causal ? lastQ / BK + 1 : (seq + BK - 1) / BK;
+
+  for (i64 kt = 0; kt < keyTiles; ++kt) {
+    const i64 k0 = kt * BK;
+    const i64 kvOff = (b * seq + k0) * kvStride + kvh * D;
+    attn::loadRows<T, D>(sK, ldT, k + kvOff, kvStride, BK, seq - k0);
+    attn::loadRows<T, D>(sV, ldT, v + kvOff, kvStride, BK, seq - k0);
+    __syncthreads();
+    attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(
+        sS, ldS, sQ, ldT, sK, ldT);
+    attn::TileMma<T>::template run<BQ, BK, D, false, true, false>(
+        sDP, ldS, sDO, ldT, sV, ldT);
+    __syncthreads();
+    attn::softmaxGradTile<T, BQ, BK>(sS, sDP, ldS, static_cast<T *>(nullptr),
+                                     sDS, ldP, sLse, sDelta, q0, k0, seq, sl2,
+                                     scale, causal);
+    __syncthreads();
+    attn::TileMma<T>::template run<BQ, D, BK, false, false, true>(
+        sDQ, ldO, sDS, ldP, sK, ldT); // dQ += dS K
+    __syncthreads(); // the next key tile overwrites sK/sV
+  }
+  for (int idx = threadIdx.x; idx < BQ * D; idx += attn::kThreads) {
+    int r = idx / D, c = idx % D;
+    if (q0 + r < seq)
+      dq[qOff + r * qStride + c] = fromF32<T>(sDQ[r * ldO + c]);
+  }
 }
 } // namespace mind

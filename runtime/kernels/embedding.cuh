@@ -1,4 +1,6 @@
-// Token embedding lookup and its gradient (scatter-add with fp32 atomics).
+// Token embedding lookup and its gradient (a deterministic scatter-add: the
+// tokens of a chunk are sorted by id, then each table row sums its chunk
+// partials in chunk order; no float atomics).
 // Launch rules and argument orders: mind/runtime/DenseKernelSpecs.h.
 
 namespace mind {
@@ -48,22 +50,132 @@ __global__ void embedding_fwd(const T *table, const i64 *ids, T *out,
   }
 }
 
-// dtable[ids[r], :] += dy[r, :] with fp32 atomicAdd: it ACCUMULATES into
-// dtable (so it may target a persistent fp32 gradient accumulator directly;
-// otherwise the caller zeroes dtable first, e.g. a MemsetStep or fill_fwd).
-// Summation order across tokens sharing an id is not deterministic. Tokens
-// with an out-of-range id are skipped.
+namespace emb_detail {
+constexpr int kChunk = 256; // tokens per chunk = threads of embedding_grad_runs
+constexpr int kWarps = kChunk / 32;
+constexpr unsigned long long kNoKey = ~0ull;
+} // namespace emb_detail
+
+// Gradient, pass 1. Block c takes tokens [c*256, c*256+256), sorts them by
+// (id, position) in shared memory and writes one fp32 partial row per run of
+// equal ids (the run's dy rows summed in position order):
+//   runIds[c*256 + r], partial[(c*256 + r) * H ...] for r < runCount[c].
+// Tokens with an id outside [0, vocab) are dropped.
 template <typename T>
-__global__ void embedding_grad(const T *dy, const i64 *ids, float *dtable,
-                               i64 tokens, i64 hidden, i64 vocab) {
-  for (i64 r = blockIdx.x; r < tokens; r += gridDim.x) {
-    i64 id = ids[r];
-    if (id < 0 || id >= vocab)
-      continue;
-    const T *src = dy + r * hidden;
-    float *dst = dtable + id * hidden;
-    for (i64 j = threadIdx.x; j < hidden; j += blockDim.x)
-      atomicAdd(dst + j, toF32(src[j]));
+__global__ void __launch_bounds__(emb_detail::kChunk)
+    embedding_grad_runs(const T *dy, const i64 *ids, float *partial,
+                        i64 *runIds, i64 *runCount, i64 tokens, i64 hidden,
+                        i64 vocab) {
+  using namespace emb_detail;
+  __shared__ unsigned long long key[kChunk];
+  __shared__ int runStart[kChunk + 1];
+  __shared__ int warpRuns[kWarps + 1];
+  const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
+  const i64 base = static_cast<i64>(blockIdx.x) * kChunk;
+  i64 id = base + t < tokens ? ids[base + t] : -1;
+  key[t] = id >= 0 && id < vocab
+               ? static_cast<unsigned long long>(id) * kChunk + t
+               : kNoKey;
+  __syncthreads();
+  // Bitonic sort, ascending: valid keys are unique, so their order is total.
+  for (int k = 2; k <= kChunk; k <<= 1)
+    for (int j = k >> 1; j > 0; j >>= 1) {
+      int o = t ^ j;
+      if (o > t) {
+        unsigned long long a = key[t], b = key[o];
+        if ((a > b) == ((t & k) == 0)) {
+          key[t] = b;
+          key[o] = a;
+        }
+      }
+      __syncthreads();
+    }
+  unsigned long long mine = key[t];
+  bool start = mine != kNoKey &&
+               (t == 0 || key[t - 1] / kChunk != mine / kChunk);
+  // Invalid keys sort last: the valid ones are a prefix of this length.
+  const int numValid = __syncthreads_count(mine != kNoKey);
+  // Run index of each start: a block-wide exclusive scan of the flags.
+  unsigned starts = __ballot_sync(0xffffffffu, start);
+  if (lane == 0)
+    warpRuns[warp] = __popc(starts);
+  __syncthreads();
+  if (t == 0) {
+    int sum = 0;
+    for (int w = 0; w < kWarps; ++w) {
+      int c = warpRuns[w];
+      warpRuns[w] = sum;
+      sum += c;
+    }
+    warpRuns[kWarps] = sum;
+    runStart[sum] = numValid; // the end of the last run
+    runCount[blockIdx.x] = sum;
+  }
+  __syncthreads();
+  const int runs = warpRuns[kWarps];
+  if (start) {
+    int r = warpRuns[warp] + __popc(starts & ((1u << lane) - 1));
+    runStart[r] = t;
+    runIds[base + r] = static_cast<i64>(mine / kChunk);
+  }
+  __syncthreads();
+  for (int r = warp; r < runs; r += kWarps) {
+    int first = runStart[r], last = runStart[r + 1];
+    float *out = partial + (base + r) * hidden;
+    for (i64 j = lane; j < hidden; j += 32) {
+      float acc = 0.0f;
+      for (int i = first; i < last; ++i) {
+        i64 row = base + static_cast<i64>(key[i] % kChunk);
+        acc += toF32(dy[row * hidden + j]);
+      }
+      out[j] = acc;
+    }
+  }
+}
+
+// Gradient, pass 2: dtable[v, :] += the partials of row v, in chunk order.
+// A block per row (grid-stride): each thread binary-searches one chunk's
+// sorted run ids, then each column is summed by one thread. It ACCUMULATES
+// into dtable (so it may target a persistent fp32 gradient accumulator);
+// rows no token names are left untouched.
+__global__ void __launch_bounds__(128)
+    embedding_grad_reduce(const float *partial, const i64 *runIds,
+                          const i64 *runCount, float *dtable, i64 chunks,
+                          i64 hidden, i64 vocab) {
+  constexpr int kGroup = 128;
+  __shared__ int slot[kGroup];
+  for (i64 v = blockIdx.x; v < vocab; v += gridDim.x) {
+    for (i64 g = 0; g < chunks; g += kGroup) {
+      i64 c = g + threadIdx.x;
+      int s = -1;
+      if (c < chunks) {
+        const i64 *list = runIds + c * emb_detail::kChunk;
+        int lo = 0, hi = static_cast<int>(runCount[c]);
+        while (lo < hi) {
+          int mid = (lo + hi) >> 1;
+          if (list[mid] < v)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+        if (lo < runCount[c] && list[lo] == v)
+          s = lo;
+      }
+      slot[threadIdx.x] = s;
+      if (__syncthreads_or(s >= 0)) {
+        int n = static_cast<int>(min(static_cast<i64>(kGroup), chunks - g));
+        for (i64 j = threadIdx.x; j < hidden; j += blockDim.x) {
+          float acc = dtable[v * hidden + j];
+          for (int i = 0; i < n; ++i)
+            if (slot[i] >= 0)
+              acc += partial[((g + i) * emb_detail::kChunk + slot[i]) *
+                                 hidden +
+                             j];
+          dtable[v * hidden + j] = acc;
+        }
+      }
+      __syncthreads();
+    }
   }
 }
 

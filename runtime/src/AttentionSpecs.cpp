@@ -46,6 +46,7 @@ struct Tiles {
   bool wide() const { return es == 4; } // fp32: P/dS overwrite S/dP
 };
 constexpr uint64_t kFwdQTile = 64, kBwdQTile = 32;
+uint64_t dqQTile(const Tiles &t) { return t.wide() ? 32 : 64; }
 
 uint32_t fwdShared(const Tiles &t) {
   uint64_t bq = kFwdQTile;
@@ -61,8 +62,17 @@ uint32_t bwdShared(const Tiles &t) {
   uint64_t bytes = (2 * t.bk + 2 * bq) * t.ldT * t.es; // K, V, Q, dO
   if (!t.wide())
     bytes += 2 * bq * t.ldP * t.es; // P, dS
-  bytes += (2 * bq * t.ldS + 2 * t.bk * t.ldO + bq * t.ldO + 2 * bq) * 4;
-  return static_cast<uint32_t>(bytes); // S, dP, dK, dV, dQ, lse, delta
+  bytes += (2 * bq * t.ldS + 2 * t.bk * t.ldO + 2 * bq) * 4;
+  return static_cast<uint32_t>(bytes); // S, dP, dK, dV, lse, delta
+}
+
+uint32_t dqShared(const Tiles &t) {
+  uint64_t bq = dqQTile(t);
+  uint64_t bytes = (2 * bq + 2 * t.bk) * t.ldT * t.es; // Q, dO, K, V
+  if (!t.wide())
+    bytes += bq * t.ldP * t.es;                         // dS
+  bytes += (2 * bq * t.ldS + bq * t.ldO + 2 * bq) * 4; // S, dP, dQ, lse, delta
+  return static_cast<uint32_t>(bytes);
 }
 
 std::string tmpl(const char *kernel, DType dtype, int64_t headDim) {
@@ -111,12 +121,13 @@ mind::runtime::kernels::attentionBackward(DType dtype, int64_t batch,
   r.main.block = {kThreads, 1, 1};
   r.main.sharedBytes = bwdShared(t);
 
-  r.dqCast.nameExpr = tmpl("attention_dq_cast", dtype, 0);
-  r.dqCast.grid = {blocks(rows * headDim, kRowThreads), 1, 1};
-  r.dqCast.block = {kRowThreads, 1, 1};
+  r.dq.nameExpr = tmpl("attention_bwd_dq", dtype, headDim);
+  r.dq.grid = {blocks(seq, dqQTile(t)), static_cast<uint32_t>(qHeads),
+               static_cast<uint32_t>(batch)};
+  r.dq.block = {kThreads, 1, 1};
+  r.dq.sharedBytes = dqShared(t);
 
-  r.workspaces = {{"delta", DType::F32, {batch, qHeads, seq}},
-                  {"dq_acc", DType::F32, {batch, seq, qHeads, headDim}}};
+  r.workspaces = {{"delta", DType::F32, {batch, qHeads, seq}}};
   return r;
 }
 
@@ -124,5 +135,5 @@ std::vector<std::string>
 mind::runtime::kernels::attentionKernelNames(DType dtype, int64_t headDim) {
   AttentionBackward b = attentionBackward(dtype, 1, 1, 1, 1, headDim);
   return {attentionForward(dtype, 1, 1, 1, 1, headDim).nameExpr,
-          b.prep.nameExpr, b.main.nameExpr, b.dqCast.nameExpr};
+          b.prep.nameExpr, b.main.nameExpr, b.dq.nameExpr};
 }

@@ -200,16 +200,28 @@ LaunchConfig mind::runtime::kernels::embedding(DType dtype, int64_t tokens,
   return c;
 }
 
-LaunchConfig mind::runtime::kernels::embeddingGrad(DType dtype, int64_t tokens,
-                                                   int64_t hidden) {
+EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype,
+                                                    int64_t tokens,
+                                                    int64_t hidden,
+                                                    int64_t vocab) {
   requireNonNegative(tokens, "token count");
-  LaunchConfig c;
-  c.nameExpr = tmpl("embedding_grad", dtype);
-  c.block = {static_cast<uint32_t>(
-                 std::clamp<int64_t>(ceilDiv(hidden, 32) * 32, 32, 256)),
-             1, 1};
-  c.grid = {clampGrid(tokens, INT32_MAX), 1, 1};
-  return c;
+  requireNonNegative(hidden, "hidden size");
+  requireNonNegative(vocab, "vocabulary size");
+  constexpr int64_t kChunk = 256; // emb_detail::kChunk
+  EmbeddingGrad g;
+  g.chunks = std::max<int64_t>(1, ceilDiv(tokens, kChunk));
+  g.runs.nameExpr = tmpl("embedding_grad_runs", dtype);
+  g.runs.block = {static_cast<uint32_t>(kChunk), 1, 1};
+  g.runs.grid = {clampGrid(g.chunks, INT32_MAX), 1, 1};
+  if (g.runs.grid[0] != g.chunks)
+    throw std::invalid_argument("embedding gradient: too many tokens");
+  g.reduce.nameExpr = "mind::embedding_grad_reduce";
+  g.reduce.block = {128, 1, 1}; // one chunk per thread in each search round
+  g.reduce.grid = {clampGrid(std::max<int64_t>(vocab, 1), 65536), 1, 1};
+  g.workspaces = {{"partial", DType::F32, {g.chunks * kChunk, hidden}},
+                  {"run_ids", DType::I64, {g.chunks * kChunk}},
+                  {"run_count", DType::I64, {g.chunks}}};
+  return g;
 }
 
 //===----------------------------------------------------------------------===//
@@ -328,7 +340,8 @@ std::vector<std::string> mind::runtime::kernels::denseKernelNames(DType t) {
       fill(t, 1),          accumulate(t, 1),
       rope(t, 1, 1, 1, 2), transpose(t, {1}),
       transpose(DType::I64, {1}), transpose(DType::I32, {1}),
-      embedding(t, 1, 1),  embeddingGrad(t, 1, 1),
+      embedding(t, 1, 1),  embeddingGrad(t, 1, 1, 1).runs,
+      embeddingGrad(t, 1, 1, 1).reduce,
       rmsnorm(t, t, 1, 1), rmsnorm(t, DType::F32, 1, 1),
       rmsnormGrad(t, t, 1, 1), rmsnormGrad(t, DType::F32, 1, 1),
       rmsnormGradDw(1),    softmax(t, 1, 1),

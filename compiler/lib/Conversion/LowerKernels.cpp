@@ -59,9 +59,21 @@ LogicalResult PlanBuilder::lowerKernelOp(Operation *op) {
             out = bufferOf(o.getResult());
             memset(out, op); // the kernel scatter-adds
           }
-          kernel(k::embeddingGrad(dtypeOf(o.getGrad()), n, h),
-                 {B(o.getGrad()), B(o.getIds()), KernelArg::buf(out), I(n),
-                  I(h), I(o.getVocabSize())},
+          int64_t v = o.getVocabSize();
+          auto grad = k::embeddingGrad(dtypeOf(o.getGrad()), n, h, v);
+          std::vector<int64_t> ws; // partial, run_ids, run_count
+          for (const auto &w : grad.workspaces)
+            ws.push_back(workspace(std::string("embedding_") + w.name,
+                                   w.dtype, w.shape));
+          kernel(grad.runs,
+                 {B(o.getGrad()), B(o.getIds()), KernelArg::buf(ws[0]),
+                  KernelArg::buf(ws[1]), KernelArg::buf(ws[2]), I(n), I(h),
+                  I(v)},
+                 op);
+          kernel(grad.reduce,
+                 {KernelArg::buf(ws[0]), KernelArg::buf(ws[1]),
+                  KernelArg::buf(ws[2]), KernelArg::buf(out), I(grad.chunks),
+                  I(h), I(v)},
                  op);
           return success();
         })

@@ -59,25 +59,28 @@ LogicalResult PlanBuilder::lowerMoeOrAttention(Operation *op) {
         int64_t kv = tensorOf(o.getKey()).getDimSize(2);
         auto bwd = k::attentionBackward(dtypeOf(o.getQuery()), q[0], q[1],
                                         q[2], kv, q[3]);
-        // Workspaces in the documented order: delta, dq_acc.
-        std::vector<int64_t> ws;
-        for (const auto &w : bwd.workspaces)
-          ws.push_back(workspace(std::string("attention_") + w.name, w.dtype,
-                                 w.shape));
+        int64_t delta = workspace("attention_delta", bwd.workspaces[0].dtype,
+                                  bwd.workspaces[0].shape);
         kernel(bwd.prep,
-               {B(o.getResult()), B(o.getGrad()), KernelArg::buf(ws[0]),
-                KernelArg::buf(ws[1]), I(q[0]), I(q[1]), I(q[2]), I(q[3])},
+               {B(o.getResult()), B(o.getGrad()), KernelArg::buf(delta),
+                I(q[0]), I(q[1]), I(q[2]), I(q[3])},
                op);
-        kernel(bwd.main,
-               {B(o.getQuery()), B(o.getKey()), B(o.getValue()),
-                B(o.getGrad()), B(o.getLse()), KernelArg::buf(ws[0]),
-                KernelArg::buf(ws[1]), B(o.getKeyGrad()), B(o.getValueGrad()),
-                I(q[1]), I(q[2]), I(kv), F(o.getScale().convertToDouble()),
-                I(o.getCausal() ? 1 : 0)},
-               op);
-        int64_t n = tensorOf(o.getQuery()).getNumElements();
-        kernel(bwd.dqCast,
-               {KernelArg::buf(ws[1]), B(o.getQueryGrad()), I(n)}, op);
+        // dK/dV and dQ read the same inputs; they differ in the outputs.
+        auto launchArgs = [&](Value first, Value second) {
+          std::vector<KernelArg> args = {
+              B(o.getQuery()), B(o.getKey()),  B(o.getValue()),
+              B(o.getGrad()),  B(o.getLse()),  KernelArg::buf(delta),
+              B(first)};
+          if (second)
+            args.push_back(B(second));
+          for (KernelArg a : {I(q[1]), I(q[2]), I(kv),
+                              F(o.getScale().convertToDouble()),
+                              I(o.getCausal() ? 1 : 0)})
+            args.push_back(a);
+          return args;
+        };
+        kernel(bwd.main, launchArgs(o.getKeyGrad(), o.getValueGrad()), op);
+        kernel(bwd.dq, launchArgs(o.getQueryGrad(), Value()), op);
         return success();
       })
       .Case([&](TopKOp o) {

@@ -4,7 +4,7 @@
 // ref::attention / ref::attentionGrad: q/out/dout/dq [B,S,Hq,D] and
 // k/v/dk/dv [B,S,Hkv,D] in the storage type T (f32, bf16 or f16), lse
 // [B,Hq,S] f32; query head h reads KV head h / (Hq/Hkv). Head dims 16, 32,
-// 64 and 128 are instantiated; Hq must be a multiple of Hkv. Every buffer
+// 64, 96 and 128 are instantiated; Hq must be a multiple of Hkv. Every buffer
 // must be 16-byte aligned (the arena's 256-byte alignment is enough).
 //
 // Argument kinds: B = buffer pointer, I = int64, F = float.
@@ -30,34 +30,27 @@ namespace mind::runtime::kernels {
 LaunchConfig attentionForward(DType dtype, int64_t batch, int64_t seq,
                               int64_t qHeads, int64_t kvHeads, int64_t headDim);
 
-/// A workspace buffer the plan must provide to the backward launches (an
-/// Activation live from `prep` to `dqCast`; no zeroing needed).
-struct AttentionWorkspace {
-  const char *name;
-  DType dtype;
-  std::vector<int64_t> shape;
-};
-
 /// The attention backward: three launches, run in this order on one stream.
+/// No float atomics: the results are bitwise reproducible.
 ///
 /// prep = mind::attention_bwd_prep<T>:
-///   (B out, B dout, B delta, B dqAcc, I batch, I seq, I qHeads, I headDim)
-///   delta[b,h,i] = sum_d dout*out; zeroes dqAcc.
+///   (B out, B dout, B delta, I batch, I seq, I qHeads, I headDim)
+///   delta[b,h,i] = sum_d dout*out.
 /// main = mind::attention_bwd<T, D>:
-///   (B q, B k, B v, B dout, B lse, B delta, B dqAcc, B dk, B dv, I seq,
-///    I qHeads, I kvHeads, F scale, I causal)
+///   (B q, B k, B v, B dout, B lse, B delta, B dk, B dv, I seq, I qHeads,
+///    I kvHeads, F scale, I causal)
 ///   writes every element of dk and dv (summed over the query heads of each
-///   KV head), adds dq into dqAcc with fp32 atomics.
-/// dqCast = mind::attention_dq_cast<T>:
-///   (B dqAcc, B dq, I n) with n = B*S*Hq*D; writes every element of dq.
+///   KV head).
+/// dq = mind::attention_bwd_dq<T, D>:
+///   (B q, B k, B v, B dout, B lse, B delta, B dq, I seq, I qHeads,
+///    I kvHeads, F scale, I causal)
+///   writes every element of dq.
 ///
 /// Workspaces (`workspaces`, in this order):
-///   "delta" f32 [B, Hq, S]     (written by prep, read by main)
-///   "dq_acc" f32 [B, S, Hq, D] (zeroed by prep, accumulated by main, read
-///                               by dqCast)
+///   "delta" f32 [B, Hq, S]  (written by prep, read by main and dq)
 struct AttentionBackward {
-  LaunchConfig prep, main, dqCast;
-  std::vector<AttentionWorkspace> workspaces;
+  LaunchConfig prep, main, dq;
+  std::vector<KernelWorkspace> workspaces; ///< live from prep to dq
 };
 AttentionBackward attentionBackward(DType dtype, int64_t batch, int64_t seq,
                                     int64_t qHeads, int64_t kvHeads,

@@ -8,9 +8,8 @@
 // (float / __nv_bfloat16 / __half); integer tensors (ids, targets, mask) are
 // int64; "f32" marks buffers that are always float.
 //
-// Determinism: everything is bitwise deterministic for fixed shapes except
-// embeddingGrad (fp32 atomics: the order of additions into one table row
-// varies between runs).
+// Determinism: everything is bitwise deterministic for fixed shapes (no
+// float atomics; embeddingGrad sums in a fixed order too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -77,11 +76,25 @@ std::array<int64_t, 9> transposeArgs(const std::vector<int64_t> &inShape,
 /// mind::embedding_fwd<T>: B table[V,H], B ids[N] i64, B out[N,H], I N (tokens),
 /// I H, I V. An id outside [0, V) yields a NaN row.
 LaunchConfig embedding(DType dtype, int64_t tokens, int64_t hidden);
-/// mind::embedding_grad<T>: B dy[N,H], B ids[N] i64, B dtable[V,H] f32,
-/// I N, I H, I V. ACCUMULATES into dtable with fp32 atomicAdd (not
-/// deterministic in the last bits): zero dtable first (MemsetStep) for a
-/// fresh gradient, or point it at the fp32 Grad accumulator directly.
-LaunchConfig embeddingGrad(DType dtype, int64_t tokens, int64_t hidden);
+/// The embedding gradient in two launches, deterministic (no float atomics):
+/// runs = mind::embedding_grad_runs<T>:
+///   B dy[N,H], B ids[N] i64, B partial, B runIds, B runCount, I N, I H, I V
+///   per chunk of 256 tokens, one fp32 partial row per distinct id;
+/// reduce = mind::embedding_grad_reduce:
+///   B partial, B runIds, B runCount, B dtable[V,H] f32, I chunks, I H, I V
+///   ACCUMULATES each row's partials into dtable in chunk order: zero dtable
+///   first (MemsetStep) for a fresh gradient, or point it at the fp32 Grad
+///   accumulator directly. Ids outside [0, V) are skipped.
+/// Workspaces (`workspaces`, in this order, live from runs to reduce):
+///   "partial" f32 [chunks*256, H], "run_ids" i64 [chunks*256],
+///   "run_count" i64 [chunks], chunks = max(1, ceil(N / 256)).
+struct EmbeddingGrad {
+  LaunchConfig runs, reduce;
+  int64_t chunks = 1;
+  std::vector<KernelWorkspace> workspaces;
+};
+EmbeddingGrad embeddingGrad(DType dtype, int64_t tokens, int64_t hidden,
+                            int64_t vocab);
 
 //===----------------------------------------------------------------------===//
 // RMSNorm (one warp per row; statistics in fp32)

@@ -63,6 +63,14 @@ struct LaunchConfig {
   uint32_t sharedBytes = 0;
 };
 
+/// A scratch buffer a kernel family needs between its launches (the plan
+/// allocates it as an Activation; no zeroing unless the spec says so).
+struct KernelWorkspace {
+  const char *name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
 struct KernelStep {
   int64_t kernel = -1; // index into Plan::kernels
   std::array<uint32_t, 3> grid{1, 1, 1};
