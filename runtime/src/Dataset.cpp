@@ -189,9 +189,9 @@ struct DataLoader::Prefetcher {
   std::thread thread;
 };
 
-DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset,
+DataLoader::DataLoader(std::shared_ptr<const SampleSource> source,
                        LoaderOptions options, DataCursor start)
-    : data(std::move(dataset)), opts(std::move(options)),
+    : data(std::move(source)), opts(std::move(options)),
       sampler(data->numSamples(), opts.sampler), position(start),
       prefetcher(std::make_unique<Prefetcher>()) {
   if (opts.batchSize < 1)
@@ -280,4 +280,34 @@ TokenBatch DataLoader::batchAt(DataCursor c) const {
       b.mask[r * b.seq + t - 1] = s[t] != 0 ? 1 : 0;
   }
   return b;
+}
+
+LoaderOptions mind::runtime::trainerLoaderOptions(int64_t batchSize,
+                                                  uint64_t seed, bool shuffle) {
+  LoaderOptions o;
+  o.batchSize = batchSize;
+  o.sampler.seed = seed;
+  o.sampler.shuffle = shuffle;
+  o.dropLastBatch = true;
+  o.prefetch = 4;
+  return o;
+}
+
+void mind::runtime::nextTrainingBatch(DataLoader &loader, TokenBatch &out,
+                                      int64_t epoch, int64_t sample) {
+  auto where = [](DataCursor c) {
+    return "epoch " + std::to_string(c.epoch) + " sample " +
+           std::to_string(c.sample);
+  };
+  const DataCursor want{epoch, sample};
+  DataCursor at = loader.cursor();
+  if (!(at == want) && sample == 0 && at.epoch + 1 == epoch &&
+      !loader.next(out))
+    at = loader.cursor(); // stepped over the end of the previous epoch
+  if (!(at == want))
+    throw DataError("data loader at " + where(at) + ", the trainer expects " +
+                    where(want));
+  if (!loader.next(out))
+    throw DataError("data loader: epoch " + std::to_string(epoch) +
+                    " ended before sample " + std::to_string(sample));
 }

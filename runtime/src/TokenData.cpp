@@ -16,32 +16,28 @@
 
 using namespace mind::runtime;
 
-std::vector<int64_t> TokenSamples::epochOrder(uint64_t seed,
-                                              int64_t epoch) const {
-  std::vector<int64_t> order(samples.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed * 1000003u + static_cast<uint64_t>(epoch));
-  std::shuffle(order.begin(), order.end(), rng);
-  return order;
+TokenSamples::TokenSamples(std::vector<std::vector<int64_t>> samples,
+                           int64_t length)
+    : samples(std::move(samples)), length(length) {
+  for (const auto &smp : this->samples)
+    if (static_cast<int64_t>(smp.size()) != length)
+      throw std::invalid_argument("TokenSamples: a sample of " +
+                                  std::to_string(smp.size()) +
+                                  " tokens, expected " +
+                                  std::to_string(length));
 }
 
-TokenBatch TokenSamples::batch(const std::vector<int64_t> &order,
-                               int64_t first, int64_t count) const {
-  TokenBatch b;
-  b.batch = count;
-  b.seq = length - 1;
-  for (int64_t i = 0; i < count; ++i) {
-    const std::vector<int64_t> &s = samples.at(order.at(first + i));
-    b.ids.insert(b.ids.end(), s.begin(), s.end() - 1);
-    b.targets.insert(b.targets.end(), s.begin() + 1, s.end());
-    for (auto it = s.begin() + 1; it != s.end(); ++it)
-      b.mask.push_back(*it != 0 ? 1 : 0);
-  }
-  return b;
+void TokenSamples::sample(int64_t i, int64_t *out) const {
+  if (i < 0 || i >= numSamples())
+    throw std::out_of_range("sample " + std::to_string(i) +
+                            " is outside [0, " + std::to_string(numSamples()) +
+                            ")");
+  std::copy(samples[i].begin(), samples[i].end(), out);
 }
 
-TokenSamples mind::runtime::syntheticSamples(int64_t count, int64_t length,
-                                             int64_t vocab, uint64_t seed) {
+std::shared_ptr<const TokenSamples>
+mind::runtime::syntheticSamples(int64_t count, int64_t length, int64_t vocab,
+                                uint64_t seed) {
   if (vocab < 8)
     throw std::runtime_error("synthetic data needs a vocabulary of >= 8");
   std::mt19937_64 rng(seed);
@@ -55,7 +51,7 @@ TokenSamples mind::runtime::syntheticSamples(int64_t count, int64_t length,
       s[t] = 3 + (a + t * d) % span;
     samples.push_back(std::move(s));
   }
-  return TokenSamples(std::move(samples), length);
+  return std::make_shared<TokenSamples>(std::move(samples), length);
 }
 
 namespace {
@@ -96,23 +92,19 @@ bool isShardPath(const std::string &path) {
 }
 } // namespace
 
-TokenSamples mind::runtime::loadTokenSamples(const std::string &path,
-                                             int64_t length, int64_t vocab) {
+std::shared_ptr<const SampleSource>
+mind::runtime::openTokenSamples(const std::string &path, int64_t length,
+                                int64_t vocab) {
   if (isShardPath(path)) {
     // MiniMind's PretrainDataset: one document per sample.
     DatasetOptions opts;
     opts.maxLength = length;
     opts.expectVocab = vocab;
-    std::shared_ptr<const Dataset> ds;
     try {
-      ds = Dataset::open({path}, opts);
+      return Dataset::open({path}, opts);
     } catch (const DataError &e) {
       throw std::runtime_error(e.what());
     }
-    std::vector<std::vector<int64_t>> samples(ds->numSamples());
-    for (int64_t i = 0; i < ds->numSamples(); ++i)
-      samples[i] = ds->sample(i);
-    return TokenSamples(std::move(samples), length);
   }
   std::vector<int64_t> ids;
   bool isSafetensors = path.size() >= 12 &&
@@ -140,5 +132,5 @@ TokenSamples mind::runtime::loadTokenSamples(const std::string &path,
     s.resize(length, 0);
     samples.push_back(std::move(s));
   }
-  return TokenSamples(std::move(samples), length);
+  return std::make_shared<TokenSamples>(std::move(samples), length);
 }

@@ -16,8 +16,10 @@
 #include "mind/runtime/Bundle.h"
 #include "mind/runtime/Checkpoint.h"
 #include "mind/runtime/Cuda.h"
+#include "mind/runtime/Dataset.h"
 #include "mind/runtime/Executor.h"
 #include "mind/runtime/Optimizer.h"
+#include "mind/runtime/PinnedBatches.h"
 #include "mind/runtime/Sha256.h"
 #include "mind/runtime/TokenData.h"
 
@@ -100,8 +102,9 @@ Flags parseFlags(int argc, char **argv) {
     ("from_resume", "1: continue from {save_dir}/{save_weight}_{hidden}"
      "{_moe}_resume.safetensors if it exists (else start fresh)",
      cxxopts::value<int>()->default_value("0"))
-    ("data_path", "Token data: safetensors with a 1-D int 'tokens' tensor, or "
-     "a text file of whitespace-separated ids; empty: synthetic data",
+    ("data_path", "Token data: a shard (*.mtok) or a directory of shards "
+     "(streamed), safetensors with a 1-D int 'tokens' tensor, or a text file "
+     "of whitespace-separated ids; empty: synthetic data",
      cxxopts::value<std::string>()->default_value(""))
     ("tokenizer", "tokenizer.json the data was encoded with: its SHA-256 is "
      "stored in resume files and checked when resuming ('none': not recorded)",
@@ -387,14 +390,16 @@ int main(int argc, char **argv) {
     bool useMoe = config.value("use_moe", false);
     int64_t seq = ti.seq;
 
-    TokenSamples data =
+    std::shared_ptr<const SampleSource> data =
         f.dataPath.empty()
             ? syntheticSamples(f.syntheticSamples, f.maxSeqLen, vocab,
                                static_cast<uint64_t>(f.seed))
-            : loadTokenSamples(f.dataPath, f.maxSeqLen, vocab);
-    int64_t iters = data.numSamples() / f.batchSize;
+            : openTokenSamples(f.dataPath, f.maxSeqLen, vocab);
+    LoaderOptions loaderOptions = trainerLoaderOptions(
+        f.batchSize, static_cast<uint64_t>(f.seed), f.shuffle != 0);
+    int64_t iters = data->numSamples() / f.batchSize;
     if (iters < 1)
-      fail("the data holds " + std::to_string(data.numSamples()) +
+      fail("the data holds " + std::to_string(data->numSamples()) +
            " samples of " + std::to_string(f.maxSeqLen) +
            " tokens: fewer than one batch of " + std::to_string(f.batchSize));
 
@@ -425,7 +430,7 @@ int main(int argc, char **argv) {
                      {"shuffle", f.shuffle},
                      {"data",
                       {{"path", f.dataPath.empty() ? "synthetic" : f.dataPath},
-                       {"num_samples", data.numSamples()}}}};
+                       {"num_samples", data->numSamples()}}}};
     save.seed = static_cast<uint64_t>(f.seed);
     save.batchSize = f.batchSize;
     save.iters = iters;
@@ -472,7 +477,7 @@ int main(int argc, char **argv) {
         "mind-trainer: %s, %.3fM parameters, device %s (%s), dtype "
         "%s, %lld samples x %lld tokens, %lld micro-steps per epoch%s\n",
         source.c_str(), paramCount / 1e6, prop.name, deviceArch().c_str(),
-        f.dtype.c_str(), static_cast<long long>(data.numSamples()),
+        f.dtype.c_str(), static_cast<long long>(data->numSamples()),
         static_cast<long long>(seq), static_cast<long long>(iters),
         eo.cudaGraph && !eo.syncEachStep ? ", CUDA graph" : "");
 
@@ -550,22 +555,23 @@ int main(int argc, char **argv) {
              "; the checkpoint files on disk are the last complete ones");
       }
     };
+    // Batches are built and copied into pinned memory on the loader's
+    // thread while the GPU runs; the stager outlives the loader that calls
+    // it.
+    PinnedBatchStager stager(ex, f.batchSize, seq, loaderOptions.prefetch);
+    loaderOptions.stage = [&stager](TokenBatch &b) { stager.stage(b); };
+    DataLoader loader(data, loaderOptions,
+                      {startEpoch, startIt * f.batchSize});
     auto start = std::chrono::steady_clock::now();
+    TokenBatch batch;
     for (int64_t epoch = startEpoch; epoch < f.epochs && done < total;
          ++epoch) {
-      std::vector<int64_t> order(static_cast<size_t>(data.numSamples()));
-      if (f.shuffle)
-        order = data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
-      else
-        std::iota(order.begin(), order.end(), 0);
       int64_t first = epoch == startEpoch ? startIt : 0;
       for (int64_t it = first; it < iters && done < total; ++it, ++done) {
-        TokenBatch batch = data.batch(order, it * f.batchSize, f.batchSize);
+        nextTrainingBatch(loader, batch, epoch, it * f.batchSize);
         double lr =
             minimindLr(epoch * iters + it, scheduleLength, f.learningRate);
-        ex.setInput("ids", batch.ids);
-        ex.setInput("targets", batch.targets);
-        ex.setInput("mask", batch.mask);
+        stager.upload(batch);
         ex.runMicroStep();
         double loss = ex.readOutput("loss");
         double aux = ti.auxLoss >= 0 ? ex.readOutput("aux_loss") : 0.0;

@@ -439,21 +439,57 @@ TEST_F(DataTest, CursorRestoreGivesTheSameNextBatch) {
   EXPECT_EQ(rescaleCursor({1, 6}, 2, 4), (DataCursor{1, 3}));
 }
 
-TEST_F(DataTest, LoadTokenSamplesReadsShards) {
+TEST_F(DataTest, OpenTokenSamplesStreamsShards) {
   std::string p = makeShard("s.mtok", sampleDocs(), 6400);
-  TokenSamples s = loadTokenSamples(p, 5, 6400);
-  EXPECT_EQ(s.numSamples(), 4);
-  TokenBatch b = s.batch({3}, 0, 1);
-  EXPECT_EQ(b.ids, std::vector<int64_t>({10, 11, 12, 13}));
+  auto s = openTokenSamples(p, 5, 6400);
+  EXPECT_EQ(s->numSamples(), 4);
+  EXPECT_NE(dynamic_cast<const Dataset *>(s.get()), nullptr); // not copied
+  std::vector<int64_t> row(5);
+  s->sample(3, row.data());
+  EXPECT_EQ(row, std::vector<int64_t>({10, 11, 12, 13, 14}));
   fs::create_directories(path("d"));
   fs::rename(p, path("d/x.mtok"));
-  EXPECT_EQ(loadTokenSamples(path("d"), 5, 6400).numSamples(), 4);
+  EXPECT_EQ(openTokenSamples(path("d"), 5, 6400)->numSamples(), 4);
   try {
-    loadTokenSamples(path("d"), 5, 8000);
+    openTokenSamples(path("d"), 5, 8000);
     FAIL() << "vocabulary mismatch accepted";
   } catch (const std::runtime_error &e) {
     EXPECT_NE(std::string(e.what()).find("vocabulary of 6400 tokens but the "
                                          "model has 8000"),
               std::string::npos);
   }
+}
+
+// The trainers' read path over an in-memory source: fixed-shape batches, the
+// partial last batch dropped, epochs stepped over, a restart at a saved
+// position giving the same batches, and a misplaced read refused.
+TEST(TrainerLoader, ReadsEpochsAndRestartsAtACursor) {
+  auto source = syntheticSamples(10, 6, 100, 1);
+  LoaderOptions o = trainerLoaderOptions(3, 7, true);
+  std::vector<std::vector<int64_t>> seen;
+  {
+    DataLoader loader(source, o);
+    ASSERT_EQ(loader.batchesPerEpoch(), 3); // 10 samples: one dropped
+    TokenBatch b;
+    for (int64_t epoch = 0; epoch < 2; ++epoch) {
+      std::set<std::vector<int64_t>> rows;
+      for (int64_t it = 0; it < 3; ++it) {
+        nextTrainingBatch(loader, b, epoch, it * 3);
+        ASSERT_EQ(b.batch, 3);
+        ASSERT_EQ(b.seq, 5);
+        for (int64_t r = 0; r < 3; ++r)
+          rows.insert({b.ids.begin() + r * 5, b.ids.begin() + r * 5 + 5});
+        seen.push_back(b.ids);
+      }
+      EXPECT_EQ(rows.size(), 9u) << "a sample repeated within an epoch";
+    }
+    EXPECT_THROW(nextTrainingBatch(loader, b, 2, 3), DataError);
+  }
+  EXPECT_NE(seen[0], seen[3]); // epoch 1 is shuffled anew
+  DataLoader restarted(source, o, {1, 3});
+  TokenBatch b;
+  nextTrainingBatch(restarted, b, 1, 3);
+  EXPECT_EQ(b.ids, seen[4]);
+  nextTrainingBatch(restarted, b, 1, 6);
+  EXPECT_EQ(b.ids, seen[5]);
 }

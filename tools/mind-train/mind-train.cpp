@@ -13,6 +13,7 @@
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
 #include "mind/runtime/Checkpoint.h"
+#include "mind/runtime/Dataset.h"
 #include "mind/runtime/Safetensors.h"
 #include "mind/runtime/Sha256.h"
 #include "mind/runtime/TokenData.h"
@@ -41,7 +42,7 @@ struct Flags {
   int64_t epochs, batchSize, accumulationSteps, maxSeqLen, logInterval,
       saveInterval, keepLast, syntheticSamples, maxSteps, seed;
   double learningRate, gradClip;
-  int fromResume;
+  int fromResume, shuffle;
 };
 
 [[noreturn]] void fail(const std::string &msg) {
@@ -105,7 +106,11 @@ Flags parseFlags(int argc, char **argv) {
      cxxopts::value<int64_t>()->default_value("0"))
     ("metrics", "Append one JSON line per logged micro-step to FILE",
      cxxopts::value<std::string>()->default_value(""))
-    ("seed", "Random seed", cxxopts::value<int64_t>()->default_value("42"))
+    ("seed", "Random seed (init and data order)",
+     cxxopts::value<int64_t>()->default_value("42"))
+    ("shuffle", "1: shuffle the samples every epoch (seeded); 0: train them "
+     "in file order",
+     cxxopts::value<int>()->default_value("1"))
     ("h,help", "Show this help");
   // clang-format on
   opts.parse_positional({"config"});
@@ -144,6 +149,7 @@ Flags parseFlags(int argc, char **argv) {
   f.learningRate = r["learning_rate"].as<double>();
   f.gradClip = r["grad_clip"].as<double>();
   f.fromResume = r["from_resume"].as<int>();
+  f.shuffle = r["shuffle"].as<int>();
 
   if (f.device != "cpu")
     fail("--device=" + f.device +
@@ -234,14 +240,15 @@ int main(int argc, char **argv) {
 
   try {
     int64_t seq = f.maxSeqLen - 1;
-    runtime::TokenSamples data =
+    std::shared_ptr<const runtime::SampleSource> data =
         f.dataPath.empty()
             ? runtime::syntheticSamples(f.syntheticSamples, f.maxSeqLen,
                                         cfg.vocabSize, f.seed)
-            : runtime::loadTokenSamples(f.dataPath, f.maxSeqLen, cfg.vocabSize);
-    int64_t iters = data.numSamples() / f.batchSize;
+            : runtime::openTokenSamples(f.dataPath, f.maxSeqLen,
+                                        cfg.vocabSize);
+    int64_t iters = data->numSamples() / f.batchSize;
     if (iters < 1)
-      fail("the data holds " + std::to_string(data.numSamples()) +
+      fail("the data holds " + std::to_string(data->numSamples()) +
            " samples of " + std::to_string(f.maxSeqLen) +
            " tokens: fewer than one batch of " +
            std::to_string(f.batchSize));
@@ -272,9 +279,10 @@ int main(int argc, char **argv) {
                      {"max_seq_len", f.maxSeqLen},
                      {"dtype", f.dtype},
                      {"seed", f.seed},
+                     {"shuffle", f.shuffle},
                      {"data",
                       {{"path", f.dataPath.empty() ? "synthetic" : f.dataPath},
-                       {"num_samples", data.numSamples()}}}};
+                       {"num_samples", data->numSamples()}}}};
     save.seed = static_cast<uint64_t>(f.seed);
     save.batchSize = f.batchSize;
     save.iters = iters;
@@ -316,7 +324,7 @@ int main(int argc, char **argv) {
                 "interpreter), %lld samples x %lld tokens, %lld micro-steps "
                 "per epoch\n",
                 f.config.c_str(), paramCount / 1e6,
-                static_cast<long long>(data.numSamples()),
+                static_cast<long long>(data->numSamples()),
                 static_cast<long long>(seq), static_cast<long long>(iters));
 
     int64_t startEpoch = 0, startIt = 0;
@@ -365,13 +373,19 @@ int main(int argc, char **argv) {
              "; the checkpoint files on disk are the last complete ones");
       }
     };
+    // Batches are built on the loader's thread while this one computes.
+    runtime::DataLoader loader(
+        data,
+        runtime::trainerLoaderOptions(f.batchSize,
+                                      static_cast<uint64_t>(f.seed),
+                                      f.shuffle != 0),
+        {startEpoch, startIt * f.batchSize});
+    runtime::TokenBatch batch;
     for (int64_t epoch = startEpoch; epoch < f.epochs && done < total;
          ++epoch) {
-      std::vector<int64_t> order =
-          data.epochOrder(static_cast<uint64_t>(f.seed), epoch);
       int64_t first = epoch == startEpoch ? startIt : 0;
       for (int64_t it = first; it < iters && done < total; ++it, ++done) {
-        auto batch = data.batch(order, it * f.batchSize, f.batchSize);
+        runtime::nextTrainingBatch(loader, batch, epoch, it * f.batchSize);
         auto asTensor = [&](const std::vector<int64_t> &v) {
           return ref::Tensor::fromData({batch.batch, batch.seq},
                                        {v.begin(), v.end()});

@@ -56,9 +56,10 @@ std::string resumePath(const std::string &stem);
 std::string resumeStepPath(const std::string &stem, int64_t step);
 
 /// Position in the data: the next batch to train is batch `batchIndex` of
-/// epoch `epoch` in TokenSamples::epochOrder(seed, epoch). `batchSize` is
-/// per rank; `itersPerEpoch` the batches per epoch per rank.
-struct DataCursor {
+/// epoch `epoch` in the DataLoader's order (Dataset.h; the loader's own
+/// cursor is sample batchIndex * batchSize). `batchSize` is per rank;
+/// `itersPerEpoch` the batches per epoch per rank.
+struct ResumeCursor {
   int64_t epoch = 0;
   int64_t batchIndex = 0;
   int64_t batchSize = 0;
@@ -86,7 +87,7 @@ struct ResumeState {
   int64_t microStep = 0; ///< micro-steps trained since the start of the run
   int64_t epoch = 0;     ///< 0-based epoch of the cursor
   int64_t worldSize = 1;
-  DataCursor cursor;
+  ResumeCursor cursor;
   RngState rng;
   LossScalerState lossScaler;
   std::string runId;

@@ -44,15 +44,15 @@ struct DatasetOptions {
   int64_t expectVocab = 0;
 };
 
-class Dataset {
+class Dataset : public SampleSource {
 public:
   /// `paths`: shard files or directories of *.mtok files. All shards must
   /// share the vocabulary size and tokenizer hash.
   static std::shared_ptr<const Dataset>
   open(const std::vector<std::string> &paths, const DatasetOptions &options);
 
-  int64_t numSamples() const { return samples; }
-  int64_t maxLength() const { return opts.maxLength; }
+  int64_t numSamples() const override { return samples; }
+  int64_t maxLength() const override { return opts.maxLength; }
   const DatasetOptions &options() const { return opts; }
   uint32_t vocabSize() const { return vocab; }
   uint64_t tokenizerHash() const { return tokHash; }
@@ -61,7 +61,7 @@ public:
   const std::vector<Shard> &shards() const { return shardList; }
 
   /// Writes sample i's maxLength() ids to `out`.
-  void sample(int64_t i, int64_t *out) const;
+  void sample(int64_t i, int64_t *out) const override;
   std::vector<int64_t> sample(int64_t i) const;
 
 private:
@@ -131,7 +131,8 @@ struct LoaderOptions {
 
 class DataLoader {
 public:
-  DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options,
+  /// Batches of `source` (a Dataset, or TokenSamples in memory).
+  DataLoader(std::shared_ptr<const SampleSource> source, LoaderOptions options,
              DataCursor start = {});
   ~DataLoader();
   DataLoader(const DataLoader &) = delete;
@@ -149,12 +150,25 @@ public:
 
 private:
   struct Prefetcher;
-  std::shared_ptr<const Dataset> data;
+  std::shared_ptr<const SampleSource> data;
   LoaderOptions opts;
   DistributedSampler sampler;
   DataCursor position;
   std::unique_ptr<Prefetcher> prefetcher;
 };
+
+/// The trainers' loader settings: one rank of one, shuffled by `seed`
+/// unless `shuffle` is false, and the last partial batch of each epoch
+/// dropped (a compiled plan has one batch shape; MiniMind's loader would
+/// train it). Prefetch depth 4; `stage` unset.
+LoaderOptions trainerLoaderOptions(int64_t batchSize, uint64_t seed,
+                                   bool shuffle);
+
+/// The trainers' read: the batch starting at sample `sample` of `epoch`,
+/// stepping over the end of the previous epoch if the loader is there.
+/// Throws DataError when the loader is anywhere else (a trainer bug).
+void nextTrainingBatch(DataLoader &loader, TokenBatch &out, int64_t epoch,
+                       int64_t sample);
 
 } // namespace mind::runtime
 

@@ -1,9 +1,10 @@
 //===- TokenData.h - token samples for the trainers -------------*- C++ -*-===//
 //
-// Minimal pretraining data: fixed-length samples of token ids, padded with
-// pad id 0, served as MiniMind's PretrainDataset does (X = ids[:-1],
-// Y = ids[1:], mask = (ids != pad)[1:]), all held in memory. Dataset.h is
-// the streaming loader over token shards (mind-data encode).
+// What the trainers read: a SampleSource of fixed-length samples of token
+// ids (padded with pad id 0), served as MiniMind's PretrainDataset does
+// (X = ids[:-1], Y = ids[1:], mask = (ids != pad)[1:]) by the DataLoader of
+// Dataset.h. Token shards stream from disk (Dataset); synthetic data and the
+// small safetensors / text id files are held in memory (TokenSamples).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #define MIND_RUNTIME_TOKENDATA_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,23 +22,33 @@ namespace mind::runtime {
 struct TokenBatch {
   int64_t batch = 0, seq = 0;
   std::vector<int64_t> ids, targets, mask;
+  /// The pinned slot holding a copy (PinnedBatches.h), or -1.
+  int64_t stagedSlot = -1;
 };
 
-class TokenSamples {
+/// Samples of a fixed length, addressed by index: what the DataLoader
+/// batches. Implementations are immutable and safe to read from several
+/// threads.
+class SampleSource {
 public:
-  TokenSamples(std::vector<std::vector<int64_t>> samples, int64_t length)
-      : samples(std::move(samples)), length(length) {}
+  virtual ~SampleSource() = default;
+  virtual int64_t numSamples() const = 0;
+  /// Tokens per sample (max_length; a batch row holds one fewer).
+  virtual int64_t maxLength() const = 0;
+  /// Writes sample i's maxLength() ids to `out`.
+  virtual void sample(int64_t i, int64_t *out) const = 0;
+};
 
-  int64_t numSamples() const { return static_cast<int64_t>(samples.size()); }
-  int64_t sampleLength() const { return length; }
+/// Samples held in memory.
+class TokenSamples : public SampleSource {
+public:
+  TokenSamples(std::vector<std::vector<int64_t>> samples, int64_t length);
 
-  /// The sample order of `epoch`: a permutation that depends only on
-  /// (seed, epoch), so a run is reproducible.
-  std::vector<int64_t> epochOrder(uint64_t seed, int64_t epoch) const;
-
-  /// Samples order[first .. first+count) as one batch.
-  TokenBatch batch(const std::vector<int64_t> &order, int64_t first,
-                   int64_t count) const;
+  int64_t numSamples() const override {
+    return static_cast<int64_t>(samples.size());
+  }
+  int64_t maxLength() const override { return length; }
+  void sample(int64_t i, int64_t *out) const override;
 
 private:
   std::vector<std::vector<int64_t>> samples;
@@ -46,20 +58,21 @@ private:
 /// Learnable synthetic data: each sample is an arithmetic progression of
 /// token ids modulo the vocabulary (ids >= 3, clear of the special tokens),
 /// with a random start and stride per sample.
-TokenSamples syntheticSamples(int64_t count, int64_t length, int64_t vocab,
-                              uint64_t seed);
+std::shared_ptr<const TokenSamples>
+syntheticSamples(int64_t count, int64_t length, int64_t vocab, uint64_t seed);
 
 /// Samples from `path`:
-///  - a token shard (*.mtok, or a directory of them; docs/Data.md): one
-///    sample per document, truncated/padded to `length` (PretrainDataset);
-///    a shard of another vocabulary size than `vocab` is rejected;
+///  - a token shard (*.mtok, or a directory of them; docs/Data.md): a
+///    Dataset streaming from the shards, one sample per document,
+///    truncated/padded to `length` (PretrainDataset); a shard of another
+///    vocabulary size than `vocab` is rejected;
 ///  - a safetensors file with a 1-D integer tensor `tokens`, or a text file
 ///    of whitespace-separated ids: cut into samples of `length` tokens, the
 ///    last one padded with 0.
 /// Throws std::runtime_error naming the file (and the line for text) on bad
 /// input or ids >= vocab.
-TokenSamples loadTokenSamples(const std::string &path, int64_t length,
-                              int64_t vocab);
+std::shared_ptr<const SampleSource>
+openTokenSamples(const std::string &path, int64_t length, int64_t vocab);
 
 } // namespace mind::runtime
 
