@@ -6,20 +6,13 @@
 // reproducible (what an exact resume needs). Launch rules and argument
 // orders: runtime/include/mind/runtime/AttentionSpecs.h.
 //
-// Every tile product goes through TileMma: a block-wide C[M,N] (+)= A * B of
-// shared-memory tiles with an fp32 result in shared memory. For 16-bit
-// storage it runs on tensor cores (WMMA m16n16k16, fp32 accumulation; P and
-// dS are rounded to the storage type before their products, as in
-// FlashAttention-2); for float storage it is a register-blocked fp32 FMA loop
-// (TF32 tensor cores would miss the f32 tolerance). The softmax and the
-// elementwise backward steps are shared by both paths.
-//
-// Performance plan (this is the simple, correct first version): keep S/P and
-// the O accumulator in registers with mma.sync fragments instead of the
-// shared-memory round trips after every product, double-buffer the K/V (or
-// Q/dO) tiles with cp.async, and on sm_90a move to wgmma + TMA.
+// This file is the fp32-storage path (16-bit storage runs the tensor-core
+// kernels of attention_mma.cuh): every tile product goes through
+// TileMma<float>, a block-wide C[M,N] (+)= A * B of shared-memory tiles as a
+// register-blocked fp32 FMA loop (TF32 tensor cores would miss the f32
+// tolerance). It is the exact path the golden fp32 tests run, not a fast
+// one.
 #pragma once
-#include <mma.h>
 
 namespace mind {
 namespace attn {
@@ -28,18 +21,15 @@ constexpr int kWarps = kThreads / 32;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
-template <bool C, typename A, typename B> struct Select { typedef A type; };
-template <typename A, typename B> struct Select<false, A, B> {
-  typedef B type;
-};
-
 // Tile shapes and padded leading dimensions (in elements) of the shared
-// tiles. 16-bit tiles pad by 8 elements and fp32 tiles by 4 (WMMA needs
-// 16-byte multiples); float storage pads by 1 so that the FMA loops, which
-// walk rows and columns alike, see no bank conflicts. KEEP IN SYNC with
-// AttentionSpecs.cpp, which sizes the dynamic shared memory from these.
+// tiles: rows pad by 1 so that the FMA loops, which walk rows and columns
+// alike, see no bank conflicts. KEEP IN SYNC with AttentionSpecs.cpp, which
+// sizes the dynamic shared memory from these. (kWide is always true here:
+// the layouts' 16-bit branches are unused since attention_mma.cuh took over
+// bf16/f16.)
 template <typename T, int D> struct Cfg {
-  static constexpr bool kWide = sizeof(T) == 4; // fp32 storage: FMA path
+  static_assert(sizeof(T) == 4, "16-bit storage runs attention_mma.cuh");
+  static constexpr bool kWide = true; // fp32 storage: P/dS overwrite S/dP
   static constexpr int kPadT = kWide ? 1 : 8;
   static constexpr int kPadF = kWide ? 1 : 4;
   static constexpr int kKeyTile = D > 64 ? 32 : 64; // BK (both passes)
@@ -64,38 +54,7 @@ __device__ __forceinline__ unsigned dynamicSmemBytes() {
 // threads must call it). op(A)(m,k) = TA ? A[k*lda+m] : A[m*lda+k];
 // op(B)(k,n) = TB ? B[n*ldb+k] : B[k*ldb+n]. C is fp32, ACC adds to it.
 // The caller synchronizes before (inputs written) and after (C read).
-template <typename T> struct TileMma {
-  // Tensor cores: each warp owns some 16x16 tiles of C.
-  template <int M, int N, int K, bool TA, bool TB, bool ACC>
-  static __device__ __forceinline__ void run(float *C, int ldc, const T *A,
-                                             int lda, const T *B, int ldb) {
-    using namespace nvcuda;
-    static_assert(M % 16 == 0 && N % 16 == 0 && K % 16 == 0, "wmma tiles");
-    typedef typename Select<TA, wmma::col_major, wmma::row_major>::type LA;
-    typedef typename Select<TB, wmma::col_major, wmma::row_major>::type LB;
-    constexpr int tilesN = N / 16, tiles = (M / 16) * tilesN;
-    for (int t = threadIdx.x / 32; t < tiles; t += kWarps) {
-      int tm = t / tilesN * 16, tn = t % tilesN * 16;
-      wmma::fragment<wmma::accumulator, 16, 16, 16, float> c;
-      float *pc = C + tm * ldc + tn;
-      if (ACC)
-        wmma::load_matrix_sync(c, pc, ldc, wmma::mem_row_major);
-      else
-        wmma::fill_fragment(c, 0.0f);
-#pragma unroll
-      for (int k = 0; k < K; k += 16) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, LA> a;
-        wmma::fragment<wmma::matrix_b, 16, 16, 16, T, LB> b;
-        wmma::load_matrix_sync(a, TA ? A + k * lda + tm : A + tm * lda + k,
-                               lda);
-        wmma::load_matrix_sync(b, TB ? B + tn * ldb + k : B + k * ldb + tn,
-                               ldb);
-        wmma::mma_sync(c, a, b, c);
-      }
-      wmma::store_matrix_sync(pc, c, ldc, wmma::mem_row_major);
-    }
-  }
-};
+template <typename T> struct TileMma; // fp32 only (below)
 
 template <> struct TileMma<float> {
   // fp32 FMA: 16 threads across N, 8 down M; each thread owns a strided

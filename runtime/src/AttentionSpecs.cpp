@@ -18,10 +18,10 @@ void check(bool ok, const std::string &msg) {
     throw std::invalid_argument("attention: " + msg);
 }
 
-/// Validates the problem; returns the element size of the storage type.
-uint64_t checkProblem(DType dtype, int64_t batch, int64_t seq, int64_t qHeads,
+/// Validates the problem.
+void checkProblem(DType dtype, int64_t batch, int64_t seq, int64_t qHeads,
                       int64_t kvHeads, int64_t headDim) {
-  std::string t = cudaTypeName(dtype); // throws for non-float dtypes
+  cudaTypeName(dtype); // throws for non-float dtypes
   check(headDim == 16 || headDim == 32 || headDim == 64 || headDim == 96 ||
             headDim == 128,
         "head dim must be 16, 32, 64, 96 or 128, got " + std::to_string(headDim));
@@ -33,46 +33,51 @@ uint64_t checkProblem(DType dtype, int64_t batch, int64_t seq, int64_t qHeads,
   // Grid y/z carry heads and batch.
   check(batch <= 65535 && qHeads <= 65535, "batch or heads exceed the grid");
   check(seq < (int64_t(1) << 31), "sequence too long");
-  return dtype == DType::F32 ? 4 : 2;
 }
 
-// Mirrors attn::Cfg and the shared-memory layouts of attention.cuh.
-struct Tiles {
-  uint64_t es, padT, padF, bk, ldT, ldP, ldS, ldO;
-  Tiles(uint64_t elem, int64_t d)
-      : es(elem), padT(elem == 4 ? 1 : 8), padF(elem == 4 ? 1 : 4),
-        bk(d > 64 ? 32 : 64), ldT(d + padT), ldP(bk + padT), ldS(bk + padF),
-        ldO(d + padF) {}
-  bool wide() const { return es == 4; } // fp32: P/dS overwrite S/dP
+// fp32 storage: attention.cuh (register-blocked FMA tiles). Mirrors
+// attn::Cfg<float, D> and the kernels' shared-memory layouts.
+struct FmaTiles {
+  uint64_t bk, ldT, ldS, ldO;
+  explicit FmaTiles(int64_t d)
+      : bk(d > 64 ? 32 : 64), ldT(d + 1), ldS(bk + 1), ldO(d + 1) {}
 };
-constexpr uint64_t kFwdQTile = 64, kBwdQTile = 32;
-uint64_t dqQTile(const Tiles &t) { return t.wide() ? 32 : 64; }
+constexpr uint64_t kFmaFwdQTile = 64, kFmaBwdQTile = 32, kFmaDqQTile = 32;
 
-uint32_t fwdShared(const Tiles &t) {
-  uint64_t bq = kFwdQTile;
-  uint64_t bytes = (bq + 2 * t.bk) * t.ldT * t.es; // Q, K, V
-  if (!t.wide())
-    bytes += bq * t.ldP * t.es;                    // P
-  bytes += (bq * t.ldS + bq * t.ldO + 2 * bq) * 4; // S, O, m, l
-  return static_cast<uint32_t>(bytes);
+uint32_t fmaFwdShared(const FmaTiles &t) {
+  uint64_t bq = kFmaFwdQTile; // Q, K, V; S (P in place), O, m, l
+  return static_cast<uint32_t>(
+      ((bq + 2 * t.bk) * t.ldT + bq * t.ldS + bq * t.ldO + 2 * bq) * 4);
+}
+uint32_t fmaBwdShared(const FmaTiles &t) {
+  uint64_t bq = kFmaBwdQTile; // K, V, Q, dO; S, dP, dK, dV, lse, delta
+  return static_cast<uint32_t>(((2 * t.bk + 2 * bq) * t.ldT +
+                                2 * bq * t.ldS + 2 * t.bk * t.ldO + 2 * bq) *
+                               4);
+}
+uint32_t fmaDqShared(const FmaTiles &t) {
+  uint64_t bq = kFmaDqQTile; // Q, dO, K, V; S, dP (dS in place), dQ, stats
+  return static_cast<uint32_t>(
+      ((2 * bq + 2 * t.bk) * t.ldT + 2 * bq * t.ldS + bq * t.ldO + 2 * bq) * 4);
 }
 
-uint32_t bwdShared(const Tiles &t) {
-  uint64_t bq = kBwdQTile;
-  uint64_t bytes = (2 * t.bk + 2 * bq) * t.ldT * t.es; // K, V, Q, dO
-  if (!t.wide())
-    bytes += 2 * bq * t.ldP * t.es; // P, dS
-  bytes += (2 * bq * t.ldS + 2 * t.bk * t.ldO + 2 * bq) * 4;
-  return static_cast<uint32_t>(bytes); // S, dP, dK, dV, lse, delta
+// bf16/f16 storage: attention_mma.cuh. 64-row tiles of D + 8 elements;
+// the dQ pass streams 32-key tiles and the dK/dV pass 32-query tiles for
+// D > 64 (register budget).
+constexpr uint64_t kMmaTile = 64;
+uint64_t mmaLd(int64_t d) { return static_cast<uint64_t>(d) + 8; }
+uint64_t mmaSmallTile(int64_t d) { return d > 64 ? 32 : 64; }
+uint32_t mmaFwdShared(int64_t d) { // Q, K, V
+  return static_cast<uint32_t>(3 * kMmaTile * mmaLd(d) * 2);
 }
-
-uint32_t dqShared(const Tiles &t) {
-  uint64_t bq = dqQTile(t);
-  uint64_t bytes = (2 * bq + 2 * t.bk) * t.ldT * t.es; // Q, dO, K, V
-  if (!t.wide())
-    bytes += bq * t.ldP * t.es;                         // dS
-  bytes += (2 * bq * t.ldS + bq * t.ldO + 2 * bq) * 4; // S, dP, dQ, lse, delta
-  return static_cast<uint32_t>(bytes);
+uint32_t mmaDqShared(int64_t d) { // Q, dO, K, V
+  return static_cast<uint32_t>((2 * kMmaTile + 2 * mmaSmallTile(d)) *
+                               mmaLd(d) * 2);
+}
+uint32_t mmaDkdvShared(int64_t d) { // K, V, Q, dO, lse, delta
+  uint64_t bq = mmaSmallTile(d);
+  return static_cast<uint32_t>((2 * kMmaTile + 2 * bq) * mmaLd(d) * 2 +
+                               2 * bq * 4);
 }
 
 std::string tmpl(const char *kernel, DType dtype, int64_t headDim) {
@@ -93,13 +98,16 @@ LaunchConfig
 mind::runtime::kernels::attentionForward(DType dtype, int64_t batch,
                                          int64_t seq, int64_t qHeads,
                                          int64_t kvHeads, int64_t headDim) {
-  uint64_t es = checkProblem(dtype, batch, seq, qHeads, kvHeads, headDim);
+  checkProblem(dtype, batch, seq, qHeads, kvHeads, headDim);
+  bool fma = dtype == DType::F32;
   LaunchConfig c;
-  c.nameExpr = tmpl("attention_fwd", dtype, headDim);
-  c.grid = {blocks(seq, kFwdQTile), static_cast<uint32_t>(qHeads),
-            static_cast<uint32_t>(batch)};
+  c.nameExpr = tmpl(fma ? "attention_fwd" : "attention_fwd_mma", dtype,
+                    headDim);
+  c.grid = {blocks(seq, fma ? kFmaFwdQTile : kMmaTile),
+            static_cast<uint32_t>(qHeads), static_cast<uint32_t>(batch)};
   c.block = {kThreads, 1, 1};
-  c.sharedBytes = fwdShared(Tiles(es, headDim));
+  c.sharedBytes =
+      fma ? fmaFwdShared(FmaTiles(headDim)) : mmaFwdShared(headDim);
   return c;
 }
 
@@ -107,25 +115,28 @@ AttentionBackward
 mind::runtime::kernels::attentionBackward(DType dtype, int64_t batch,
                                           int64_t seq, int64_t qHeads,
                                           int64_t kvHeads, int64_t headDim) {
-  uint64_t es = checkProblem(dtype, batch, seq, qHeads, kvHeads, headDim);
-  Tiles t(es, headDim);
+  checkProblem(dtype, batch, seq, qHeads, kvHeads, headDim);
+  bool fma = dtype == DType::F32;
+  FmaTiles t(headDim);
   AttentionBackward r;
   uint64_t rows = uint64_t(batch) * seq * qHeads;
   r.prep.nameExpr = tmpl("attention_bwd_prep", dtype, 0);
   r.prep.grid = {blocks(rows, kRowThreads / 32), 1, 1};
   r.prep.block = {kRowThreads, 1, 1};
 
-  r.main.nameExpr = tmpl("attention_bwd", dtype, headDim);
-  r.main.grid = {blocks(seq, t.bk), static_cast<uint32_t>(kvHeads),
-                 static_cast<uint32_t>(batch)};
+  r.main.nameExpr = tmpl(fma ? "attention_bwd" : "attention_bwd_dkdv_mma",
+                         dtype, headDim);
+  r.main.grid = {blocks(seq, fma ? t.bk : kMmaTile),
+                 static_cast<uint32_t>(kvHeads), static_cast<uint32_t>(batch)};
   r.main.block = {kThreads, 1, 1};
-  r.main.sharedBytes = bwdShared(t);
+  r.main.sharedBytes = fma ? fmaBwdShared(t) : mmaDkdvShared(headDim);
 
-  r.dq.nameExpr = tmpl("attention_bwd_dq", dtype, headDim);
-  r.dq.grid = {blocks(seq, dqQTile(t)), static_cast<uint32_t>(qHeads),
-               static_cast<uint32_t>(batch)};
+  r.dq.nameExpr = tmpl(fma ? "attention_bwd_dq" : "attention_bwd_dq_mma",
+                       dtype, headDim);
+  r.dq.grid = {blocks(seq, fma ? kFmaDqQTile : kMmaTile),
+               static_cast<uint32_t>(qHeads), static_cast<uint32_t>(batch)};
   r.dq.block = {kThreads, 1, 1};
-  r.dq.sharedBytes = dqShared(t);
+  r.dq.sharedBytes = fma ? fmaDqShared(t) : mmaDqShared(headDim);
 
   r.workspaces = {{"delta", DType::F32, {batch, qHeads, seq}}};
   return r;

@@ -7,6 +7,12 @@
 // 64, 96 and 128 are instantiated; Hq must be a multiple of Hkv. Every buffer
 // must be 16-byte aligned (the arena's 256-byte alignment is enough).
 //
+// Kernels: fp32 storage runs attention.cuh (register-blocked FMA tiles; the
+// exact reference path), bf16/f16 runs attention_mma.cuh (mma.sync tensor
+// cores, register-resident tiles): mind::attention_fwd / attention_bwd /
+// attention_bwd_dq for float, mind::attention_fwd_mma / attention_bwd_dkdv_mma
+// / attention_bwd_dq_mma for 16-bit types, with the same arguments.
+//
 // Argument kinds: B = buffer pointer, I = int64, F = float.
 //
 //===----------------------------------------------------------------------===//
@@ -22,7 +28,7 @@
 
 namespace mind::runtime::kernels {
 
-/// mind::attention_fwd<T, D>, one launch:
+/// mind::attention_fwd<T, D> (attention_fwd_mma for 16-bit T), one launch:
 ///   (B q, B k, B v, B out, B lse, I seq, I qHeads, I kvHeads, F scale,
 ///    I causal)
 /// writes every element of out and lse. causal != 0 lets query i see keys
@@ -36,12 +42,12 @@ LaunchConfig attentionForward(DType dtype, int64_t batch, int64_t seq,
 /// prep = mind::attention_bwd_prep<T>:
 ///   (B out, B dout, B delta, I batch, I seq, I qHeads, I headDim)
 ///   delta[b,h,i] = sum_d dout*out.
-/// main = mind::attention_bwd<T, D>:
+/// main = mind::attention_bwd<T, D> (attention_bwd_dkdv_mma for 16-bit T):
 ///   (B q, B k, B v, B dout, B lse, B delta, B dk, B dv, I seq, I qHeads,
 ///    I kvHeads, F scale, I causal)
 ///   writes every element of dk and dv (summed over the query heads of each
 ///   KV head).
-/// dq = mind::attention_bwd_dq<T, D>:
+/// dq = mind::attention_bwd_dq<T, D> (attention_bwd_dq_mma for 16-bit T):
 ///   (B q, B k, B v, B dout, B lse, B delta, B dq, I seq, I qHeads,
 ///    I kvHeads, F scale, I causal)
 ///   writes every element of dq.
