@@ -39,6 +39,34 @@ __device__ __forceinline__ void ldsm4t(unsigned (&r)[4], const void *p) {
       : "r"(smemAddr(p)));
 }
 
+// Asynchronous global -> shared copies (cp.async, 16 bytes; a row past
+// `valid` is zero-filled), so the next tile streams in while this one is
+// multiplied. Same row layout as attn::loadRows.
+template <typename T, int D>
+__device__ __forceinline__ void loadRowsAsync(T *s, int ld, const T *g,
+                                              i64 stride, int rows,
+                                              i64 valid) {
+  constexpr int kVec = 16 / sizeof(T), kChunks = D / kVec;
+  for (int idx = threadIdx.x; idx < rows * kChunks; idx += kThreads) {
+    int r = idx / kChunks, c = idx % kChunks * kVec;
+    bool ok = r < valid;
+    const T *src = ok ? g + r * stride + c : g; // not read when !ok
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(
+                     smemAddr(s + r * ld + c)),
+                 "l"(src), "r"(ok ? 16 : 0));
+  }
+}
+__device__ __forceinline__ void asyncCommit() {
+  asm volatile("cp.async.commit_group;");
+}
+// Waits until at most `pending` (0 or 1) committed groups are in flight.
+__device__ __forceinline__ void asyncWait(bool onePending) {
+  if (onePending)
+    asm volatile("cp.async.wait_group 1;");
+  else
+    asm volatile("cp.async.wait_group 0;");
+}
+
 template <typename T> struct Mma;
 template <> struct Mma<__nv_bfloat16> {
   static __device__ __forceinline__ void run(float (&d)[4],
@@ -174,9 +202,10 @@ __global__ void __launch_bounds__(amma::kThreads)
   using namespace amma;
   constexpr int BQ = 64, BK = 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
-  T *sQ = reinterpret_cast<T *>(smem), *sK = sQ + BQ * LD, *sV = sK + BK * LD;
+  // Q, then K/V double-buffered: buffer j at sKV + j * 2 * BK * LD (K, V).
+  T *sQ = reinterpret_cast<T *>(smem), *sKV = sQ + BQ * LD;
   if (threadIdx.x == 0 &&
-      attn::dynamicSmemBytes() < (BQ + 2 * BK) * LD * sizeof(T))
+      attn::dynamicSmemBytes() < (BQ + 4 * BK) * LD * sizeof(T))
     __trap();
   const int b = blockIdx.z, h = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -184,29 +213,37 @@ __global__ void __launch_bounds__(amma::kThreads)
   const i64 kvh = h / (qHeads / kvHeads);
   const i64 qStride = qHeads * D, kvStride = kvHeads * D;
   const float sl2 = scale * attn::kLog2e, ninf = -__int_as_float(0x7f800000);
+  const i64 lastQ = min(q0 + BQ, seq) - 1;
+  const i64 keyTiles = causal ? lastQ / BK + 1 : (seq + BK - 1) / BK;
+  auto loadKV = [&](i64 kt) {
+    const i64 k0 = kt * BK, off = (b * seq + k0) * kvStride + kvh * D;
+    T *sK = sKV + (kt & 1) * 2 * BK * LD;
+    loadRowsAsync<T, D>(sK, LD, k + off, kvStride, BK, seq - k0);
+    loadRowsAsync<T, D>(sK + BK * LD, LD, v + off, kvStride, BK, seq - k0);
+    asyncCommit();
+  };
 
-  attn::loadRows<T, D>(sQ, LD, q + (b * seq + q0) * qStride + h * D, qStride,
-                       BQ, seq - q0);
-  __syncthreads();
-  unsigned qf[D / 16][4];
-#pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk)
-    loadA(qf[kk], sQ, LD, warp * 16, kk * 16);
-
+  loadRowsAsync<T, D>(sQ, LD, q + (b * seq + q0) * qStride + h * D, qStride,
+                      BQ, seq - q0);
+  loadKV(0); // one group: Q and the first K/V
   // This thread's rows: r0 = q0 + warp*16 + g and r0 + 8.
   const i64 r0 = q0 + warp * 16 + (lane >> 2);
   float m[2] = {ninf, ninf}, l[2] = {0.0f, 0.0f};
   float o[D / 8][4];
   zero(o);
-  const i64 lastQ = min(q0 + BQ, seq) - 1;
-  const i64 keyTiles = causal ? lastQ / BK + 1 : (seq + BK - 1) / BK;
+  unsigned qf[D / 16][4];
   for (i64 kt = 0; kt < keyTiles; ++kt) {
     const i64 k0 = kt * BK;
-    const i64 kvOff = (b * seq + k0) * kvStride + kvh * D;
-    __syncthreads(); // every warp is done with the previous K/V
-    attn::loadRows<T, D>(sK, LD, k + kvOff, kvStride, BK, seq - k0);
-    attn::loadRows<T, D>(sV, LD, v + kvOff, kvStride, BK, seq - k0);
+    const bool more = kt + 1 < keyTiles;
+    if (more)
+      loadKV(kt + 1); // into the buffer every warp left at the last barrier
+    asyncWait(more);
     __syncthreads();
+    if (kt == 0)
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk)
+        loadA(qf[kk], sQ, LD, warp * 16, kk * 16);
+    const T *sK = sKV + (kt & 1) * 2 * BK * LD, *sV = sK + BK * LD;
     float s[BK / 8][4];
     zero(s);
     mmaBt<T, BK, D>(s, qf, sK, LD);
@@ -248,6 +285,7 @@ __global__ void __launch_bounds__(amma::kThreads)
       o[nb][3] *= alpha[1];
     }
     mmaFromAcc<T, D, BK>(o, s, sV, LD);
+    __syncthreads(); // the next iteration refills the other buffer's pair
   }
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
@@ -319,12 +357,13 @@ __global__ void __launch_bounds__(amma::kThreads)
                          const float *lse, const float *delta, T *dq, i64 seq,
                          i64 qHeads, i64 kvHeads, float scale, i64 causal) {
   using namespace amma;
-  constexpr int BQ = 64, BK = D > 64 ? 32 : 64, LD = Ld<D>::kRow;
+  constexpr int BQ = 64, BK = D > 96 ? 32 : 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
+  // Q, dO, then K/V double-buffered: buffer j at sKV + j * 2 * BK * LD.
   T *sQ = reinterpret_cast<T *>(smem), *sDO = sQ + BQ * LD;
-  T *sK = sDO + BQ * LD, *sV = sK + BK * LD;
+  T *sKV = sDO + BQ * LD;
   if (threadIdx.x == 0 &&
-      attn::dynamicSmemBytes() < (2 * BQ + 2 * BK) * LD * sizeof(T))
+      attn::dynamicSmemBytes() < (2 * BQ + 4 * BK) * LD * sizeof(T))
     __trap();
   const int b = blockIdx.z, h = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -333,16 +372,19 @@ __global__ void __launch_bounds__(amma::kThreads)
   const i64 qStride = qHeads * D, kvStride = kvHeads * D;
   const float sl2 = scale * attn::kLog2e;
   const i64 qOff = (b * seq + q0) * qStride + h * D;
+  const i64 lastQ = min(q0 + BQ, seq) - 1;
+  const i64 keyTiles = causal ? lastQ / BK + 1 : (seq + BK - 1) / BK;
+  auto loadKV = [&](i64 kt) {
+    const i64 k0 = kt * BK, off = (b * seq + k0) * kvStride + kvh * D;
+    T *sK = sKV + (kt & 1) * 2 * BK * LD;
+    loadRowsAsync<T, D>(sK, LD, k + off, kvStride, BK, seq - k0);
+    loadRowsAsync<T, D>(sK + BK * LD, LD, v + off, kvStride, BK, seq - k0);
+    asyncCommit();
+  };
 
-  attn::loadRows<T, D>(sQ, LD, q + qOff, qStride, BQ, seq - q0);
-  attn::loadRows<T, D>(sDO, LD, dout + qOff, qStride, BQ, seq - q0);
-  __syncthreads();
-  unsigned qf[D / 16][4], df[D / 16][4];
-#pragma unroll
-  for (int kk = 0; kk < D / 16; ++kk) {
-    loadA(qf[kk], sQ, LD, warp * 16, kk * 16);
-    loadA(df[kk], sDO, LD, warp * 16, kk * 16);
-  }
+  loadRowsAsync<T, D>(sQ, LD, q + qOff, qStride, BQ, seq - q0);
+  loadRowsAsync<T, D>(sDO, LD, dout + qOff, qStride, BQ, seq - q0);
+  loadKV(0); // one group: Q, dO and the first K/V
   const i64 row0 = q0 + warp * 16;
   float lse2[2], dl[2];
 #pragma unroll
@@ -352,17 +394,23 @@ __global__ void __launch_bounds__(amma::kThreads)
     lse2[i] = row < seq ? lse[idx] * attn::kLog2e : 0.0f;
     dl[i] = row < seq ? delta[idx] : 0.0f;
   }
+  unsigned qf[D / 16][4], df[D / 16][4];
   float acc[D / 8][4];
   zero(acc);
-  const i64 lastQ = min(q0 + BQ, seq) - 1;
-  const i64 keyTiles = causal ? lastQ / BK + 1 : (seq + BK - 1) / BK;
   for (i64 kt = 0; kt < keyTiles; ++kt) {
     const i64 k0 = kt * BK;
-    const i64 kvOff = (b * seq + k0) * kvStride + kvh * D;
+    const bool more = kt + 1 < keyTiles;
+    if (more)
+      loadKV(kt + 1);
+    asyncWait(more);
     __syncthreads();
-    attn::loadRows<T, D>(sK, LD, k + kvOff, kvStride, BK, seq - k0);
-    attn::loadRows<T, D>(sV, LD, v + kvOff, kvStride, BK, seq - k0);
-    __syncthreads();
+    if (kt == 0)
+#pragma unroll
+      for (int kk = 0; kk < D / 16; ++kk) {
+        loadA(qf[kk], sQ, LD, warp * 16, kk * 16);
+        loadA(df[kk], sDO, LD, warp * 16, kk * 16);
+      }
+    const T *sK = sKV + (kt & 1) * 2 * BK * LD, *sV = sK + BK * LD;
     float s[BK / 8][4], dp[BK / 8][4];
     zero(s);
     zero(dp);
@@ -371,6 +419,7 @@ __global__ void __launch_bounds__(amma::kThreads)
     probabilities<BK / 8, false>(s, row0, k0, seq, causal, sl2, lse2);
     scoreGrad<BK / 8, false>(s, dp, dl, scale);
     mmaFromAcc<T, D, BK>(acc, dp, sK, LD); // dQ += dS K
+    __syncthreads(); // the next iteration refills the other buffer
   }
   storeRows<T, D>(dq + qOff, qStride, acc, warp * 16, seq - q0, 1.0f, 1.0f);
 }
@@ -386,14 +435,16 @@ __global__ void __launch_bounds__(amma::kThreads)
                            i64 seq, i64 qHeads, i64 kvHeads, float scale,
                            i64 causal) {
   using namespace amma;
-  constexpr int BK = 64, BQ = D > 64 ? 32 : 64, LD = Ld<D>::kRow;
+  constexpr int BK = 64, BQ = D > 96 ? 32 : 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
+  // K, V, then double-buffered (Q, dO) tiles and their (lse, delta) rows.
   T *sK = reinterpret_cast<T *>(smem), *sV = sK + BK * LD;
-  T *sQ = sV + BK * LD, *sDO = sQ + BQ * LD;
-  float *sLse = reinterpret_cast<float *>(sDO + BQ * LD), *sDelta = sLse + BQ;
+  T *sQD = sV + BK * LD; // buffer j: Q at sQD + j*2*BQ*LD, dO after it
+  float *sStats = reinterpret_cast<float *>(sQD + 4 * BQ * LD); // j: lse, delta
   if (threadIdx.x == 0 &&
       attn::dynamicSmemBytes() <
-          static_cast<unsigned>(reinterpret_cast<unsigned char *>(sDelta + BQ) -
+          static_cast<unsigned>(reinterpret_cast<unsigned char *>(sStats +
+                                                                  4 * BQ) -
                                 smem))
     __trap();
   const int b = blockIdx.z, kvh = blockIdx.y;
@@ -403,53 +454,66 @@ __global__ void __launch_bounds__(amma::kThreads)
   const i64 qStride = qHeads * D, kvStride = kvHeads * D;
   const float sl2 = scale * attn::kLog2e;
   const i64 kvOff = (b * seq + k0) * kvStride + kvh * D;
+  const i64 qTiles = (seq + BQ - 1) / BQ;
+  const i64 firstQt = causal ? k0 / BQ : 0; // earlier queries see no key here
+  const i64 perHead = qTiles - firstQt, steps = group * perHead;
+  // Step j: query head kvh * group + j / perHead, tile firstQt + j % perHead.
+  auto loadStep = [&](i64 j) {
+    const i64 h = kvh * group + j / perHead;
+    const i64 q0 = (firstQt + j % perHead) * BQ;
+    const i64 off = (b * seq + q0) * qStride + h * D;
+    T *sQ = sQD + (j & 1) * 2 * BQ * LD;
+    loadRowsAsync<T, D>(sQ, LD, q + off, qStride, BQ, seq - q0);
+    loadRowsAsync<T, D>(sQ + BQ * LD, LD, dout + off, qStride, BQ, seq - q0);
+    asyncCommit();
+    float *st = sStats + (j & 1) * 2 * BQ;
+    for (int r = threadIdx.x; r < BQ; r += kThreads) {
+      i64 qi = q0 + r, idx = (b * qHeads + h) * seq + qi;
+      st[r] = qi < seq ? lse[idx] * attn::kLog2e : 0.0f;
+      st[BQ + r] = qi < seq ? delta[idx] : 0.0f;
+    }
+  };
 
-  attn::loadRows<T, D>(sK, LD, k + kvOff, kvStride, BK, seq - k0);
-  attn::loadRows<T, D>(sV, LD, v + kvOff, kvStride, BK, seq - k0);
+  loadRowsAsync<T, D>(sK, LD, k + kvOff, kvStride, BK, seq - k0);
+  loadRowsAsync<T, D>(sV, LD, v + kvOff, kvStride, BK, seq - k0);
+  loadStep(0); // one group: K, V and the first Q/dO
   float dkAcc[D / 8][4], dvAcc[D / 8][4];
   zero(dkAcc);
   zero(dvAcc);
-  const i64 qTiles = (seq + BQ - 1) / BQ;
-  const i64 firstQt = causal ? k0 / BQ : 0; // earlier queries see no key here
   const i64 keyRow0 = k0 + warp * 16;
-  for (i64 g = 0; g < group; ++g) {
-    const i64 h = kvh * group + g;
-    for (i64 qt = firstQt; qt < qTiles; ++qt) {
-      const i64 q0 = qt * BQ;
-      const i64 qOff = (b * seq + q0) * qStride + h * D;
-      __syncthreads(); // every warp is done with the previous Q/dO tile
-      attn::loadRows<T, D>(sQ, LD, q + qOff, qStride, BQ, seq - q0);
-      attn::loadRows<T, D>(sDO, LD, dout + qOff, qStride, BQ, seq - q0);
-      for (int r = threadIdx.x; r < BQ; r += kThreads) {
-        i64 qi = q0 + r, idx = (b * qHeads + h) * seq + qi;
-        sLse[r] = qi < seq ? lse[idx] * attn::kLog2e : 0.0f;
-        sDelta[r] = qi < seq ? delta[idx] : 0.0f;
-      }
-      __syncthreads();
-      float st[BQ / 8][4], dpt[BQ / 8][4];
-      zero(st);
-      zero(dpt);
+  for (i64 j = 0; j < steps; ++j) {
+    const bool more = j + 1 < steps;
+    if (more)
+      loadStep(j + 1); // into the buffer every warp left at the last barrier
+    asyncWait(more);
+    __syncthreads();
+    const i64 q0 = (firstQt + j % perHead) * BQ;
+    const T *sQ = sQD + (j & 1) * 2 * BQ * LD, *sDO = sQ + BQ * LD;
+    const float *sLse = sStats + (j & 1) * 2 * BQ, *sDelta = sLse + BQ;
+    float st[BQ / 8][4], dpt[BQ / 8][4];
+    zero(st);
+    zero(dpt);
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk) {
-        unsigned kf[4], vf[4];
-        loadA(kf, sK, LD, warp * 16, kk * 16);
-        loadA(vf, sV, LD, warp * 16, kk * 16);
+    for (int kk = 0; kk < D / 16; ++kk) {
+      unsigned kf[4], vf[4];
+      loadA(kf, sK, LD, warp * 16, kk * 16);
+      loadA(vf, sV, LD, warp * 16, kk * 16);
 #pragma unroll
-        for (int nb = 0; nb < BQ / 8; nb += 2) {
-          unsigned bq[4], bd[4];
-          loadBt(bq, sQ, LD, nb * 8, kk * 16);
-          loadBt(bd, sDO, LD, nb * 8, kk * 16);
-          Mma<T>::run(st[nb], kf, bq[0], bq[1]);
-          Mma<T>::run(st[nb + 1], kf, bq[2], bq[3]);
-          Mma<T>::run(dpt[nb], vf, bd[0], bd[1]);
-          Mma<T>::run(dpt[nb + 1], vf, bd[2], bd[3]);
-        }
+      for (int nb = 0; nb < BQ / 8; nb += 2) {
+        unsigned bq[4], bd[4];
+        loadBt(bq, sQ, LD, nb * 8, kk * 16);
+        loadBt(bd, sDO, LD, nb * 8, kk * 16);
+        Mma<T>::run(st[nb], kf, bq[0], bq[1]);
+        Mma<T>::run(st[nb + 1], kf, bq[2], bq[3]);
+        Mma<T>::run(dpt[nb], vf, bd[0], bd[1]);
+        Mma<T>::run(dpt[nb + 1], vf, bd[2], bd[3]);
       }
-      probabilities<BQ / 8, true>(st, keyRow0, q0, seq, causal, sl2, sLse);
-      mmaFromAcc<T, D, BQ>(dvAcc, st, sDO, LD); // dV += P^T dO
-      scoreGrad<BQ / 8, true>(st, dpt, sDelta, scale);
-      mmaFromAcc<T, D, BQ>(dkAcc, dpt, sQ, LD); // dK += dS^T Q
     }
+    probabilities<BQ / 8, true>(st, keyRow0, q0, seq, causal, sl2, sLse);
+    mmaFromAcc<T, D, BQ>(dvAcc, st, sDO, LD); // dV += P^T dO
+    scoreGrad<BQ / 8, true>(st, dpt, sDelta, scale);
+    mmaFromAcc<T, D, BQ>(dkAcc, dpt, sQ, LD); // dK += dS^T Q
+    __syncthreads(); // the next step refills the other buffer
   }
   storeRows<T, D>(dk + kvOff, kvStride, dkAcc, warp * 16, seq - k0, 1.0f,
                   1.0f);

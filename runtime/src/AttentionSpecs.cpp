@@ -61,23 +61,24 @@ uint32_t fmaDqShared(const FmaTiles &t) {
       ((2 * bq + 2 * t.bk) * t.ldT + 2 * bq * t.ldS + bq * t.ldO + 2 * bq) * 4);
 }
 
-// bf16/f16 storage: attention_mma.cuh. 64-row tiles of D + 8 elements;
-// the dQ pass streams 32-key tiles and the dK/dV pass 32-query tiles for
-// D > 64 (register budget).
+// bf16/f16 storage: attention_mma.cuh. 64-row tiles of D + 8 elements; the
+// streamed tiles (K/V, or Q/dO in the dK/dV pass) are double-buffered. For
+// D > 96 the dQ pass streams 32-key tiles and the dK/dV pass 32-query tiles
+// (register budget).
 constexpr uint64_t kMmaTile = 64;
 uint64_t mmaLd(int64_t d) { return static_cast<uint64_t>(d) + 8; }
-uint64_t mmaSmallTile(int64_t d) { return d > 64 ? 32 : 64; }
-uint32_t mmaFwdShared(int64_t d) { // Q, K, V
-  return static_cast<uint32_t>(3 * kMmaTile * mmaLd(d) * 2);
+uint64_t mmaSmallTile(int64_t d) { return d > 96 ? 32 : 64; }
+uint32_t mmaFwdShared(int64_t d) { // Q, 2 x (K, V)
+  return static_cast<uint32_t>((kMmaTile + 4 * kMmaTile) * mmaLd(d) * 2);
 }
-uint32_t mmaDqShared(int64_t d) { // Q, dO, K, V
-  return static_cast<uint32_t>((2 * kMmaTile + 2 * mmaSmallTile(d)) *
+uint32_t mmaDqShared(int64_t d) { // Q, dO, 2 x (K, V)
+  return static_cast<uint32_t>((2 * kMmaTile + 4 * mmaSmallTile(d)) *
                                mmaLd(d) * 2);
 }
-uint32_t mmaDkdvShared(int64_t d) { // K, V, Q, dO, lse, delta
+uint32_t mmaDkdvShared(int64_t d) { // K, V, 2 x (Q, dO, lse, delta)
   uint64_t bq = mmaSmallTile(d);
-  return static_cast<uint32_t>((2 * kMmaTile + 2 * bq) * mmaLd(d) * 2 +
-                               2 * bq * 4);
+  return static_cast<uint32_t>((2 * kMmaTile + 4 * bq) * mmaLd(d) * 2 +
+                               4 * bq * 4);
 }
 
 std::string tmpl(const char *kernel, DType dtype, int64_t headDim) {
