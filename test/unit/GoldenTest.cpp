@@ -186,6 +186,48 @@ TEST_P(Golden, MicroStepZeroInBf16IsCloseToFp32Golden) {
   }
 }
 
+// mind-fuse-elementwise keeps the semantics value for value (each fused
+// value is still rounded to its element type), so the fused bf16 step must
+// give exactly what the unfused one gives: every result, bit for bit.
+TEST_P(Golden, FusedBf16StepEqualsTheUnfusedOneExactly) {
+  mind::TrainPipelineOptions options;
+  options.dtype = "bf16";
+  auto build = [&](bool fused) {
+    auto m = mind::buildMiniMindForward(*ctx, config, {batch, seq});
+    PassManager pm(ctx.get());
+    if (fused)
+      mind::buildFusedPipeline(pm, options);
+    else
+      mind::buildTrainPipeline(pm, options);
+    EXPECT_TRUE(succeeded(pm.run(*m)));
+    return m;
+  };
+  auto plain = build(false), fused = build(true);
+  auto fusedStep = fused->lookupSymbol<func::FuncOp>("train_step");
+  int regions = 0, multiOutput = 0;
+  fusedStep.walk([&](mind::FusedElementwiseOp op) {
+    ++regions;
+    multiOutput += op.getNumResults() > 1;
+  });
+  EXPECT_GT(regions, 0);
+  EXPECT_GT(multiOutput, 0); // silu(gate) is stored for the backward
+
+  auto weights = mind::loadParameters(*tensors, params, "init.");
+  std::vector<Tensor> args;
+  for (auto [p, w] : llvm::zip(params, weights))
+    args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
+  args.push_back(input("ids", 0));
+  args.push_back(input("targets", 0));
+  args.push_back(input("mask", 0));
+  args.push_back(Tensor::fromData({}, {0.125}));
+  auto want = mind::Interpreter().run(
+      plain->lookupSymbol<func::FuncOp>("train_step"), args);
+  auto got = mind::Interpreter().run(fusedStep, args);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_TRUE(got[i].data == want[i].data) << "result #" << i;
+}
+
 TEST_P(Golden, SixMicroStepsOfTrainingMatch) {
   mind::CpuTrainerOptions opts;
   opts.accumulationSteps = meta["accumulation_steps"];

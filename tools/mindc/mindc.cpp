@@ -1,6 +1,6 @@
 //===- mindc.cpp - the mindc compiler driver ------------------------------===//
 //
-//   mindc ir CONFIG [--stage=forward|train] [--dump-ir=DIR]   print IR
+//   mindc ir CONFIG [--stage=forward|train|fused] [--dump-ir=DIR]   print IR
 //   mindc report CONFIG [--json]                             sizes and FLOPs
 //   mindc eval CONFIG --weights W --batch B -o OUT           run a train step
 //
@@ -54,7 +54,8 @@ cl::OptionCategory dtypeCat("Precision");
 cl::opt<std::string> configPath(cl::Positional, cl::desc("CONFIG.json"),
                                 cl::Required);
 cl::opt<std::string> stage("stage",
-                           cl::desc("IR stage to print: forward or train"),
+                           cl::desc("IR stage to print: forward, train or "
+                                    "fused"),
                            cl::init("train"), cl::cat(irCat));
 cl::opt<std::string> dumpDir("dump-ir",
                              cl::desc("Write the IR after every stage to DIR"),
@@ -102,7 +103,7 @@ cl::opt<int64_t> accumulationSteps(
 const char *kOverview = R"(mindc: compile MiniMind configs into trainers
 
 Commands:
-  mindc ir CONFIG [--stage=forward|train] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
+  mindc ir CONFIG [--stage=forward|train|fused] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
       Print the IR of the model at a stage (default: train, bfloat16).
   mindc report CONFIG [--json]
       Parameter count, matmul FLOPs per token and per micro-step.
@@ -175,7 +176,8 @@ std::string computeType(llvm::StringRef fallback) {
   fail("--dtype must be bfloat16, float16 or float32, got '" + d + "'");
 }
 
-/// Runs the stages up to `target` ("forward" runs none).
+/// Runs the stages up to `target`: "forward" runs none, "train" precision
+/// and autodiff, "fused" also fusion.
 void runStages(ModuleOp module, llvm::StringRef target,
                llvm::StringRef defaultDtype = "bfloat16") {
   std::unique_ptr<DumpAfterEachPass> dumper;
@@ -194,14 +196,18 @@ void runStages(ModuleOp module, llvm::StringRef target,
     pm.addInstrumentation(std::move(dumper));
   mind::TrainPipelineOptions options;
   options.dtype = computeType(defaultDtype);
-  mind::buildTrainPipeline(pm, options);
+  if (target == "fused")
+    mind::buildFusedPipeline(pm, options);
+  else
+    mind::buildTrainPipeline(pm, options);
   if (failed(pm.run(module)))
     fail("compilation failed");
 }
 
 int runIr(MLIRContext &ctx) {
-  if (stage != "forward" && stage != "train")
-    fail("--stage must be 'forward' or 'train', got '" + stage + "'");
+  if (stage != "forward" && stage != "train" && stage != "fused")
+    fail("--stage must be 'forward', 'train' or 'fused', got '" + stage +
+         "'");
   auto cfg = loadConfigOrDie();
   auto module = buildForward(ctx, cfg, {batchSize, maxSeqLen - 1});
   runStages(*module, stage);
@@ -214,7 +220,7 @@ int runReport(MLIRContext &ctx) {
   auto cfg = loadConfigOrDie();
   mind::TrainShape shape{batchSize, maxSeqLen - 1};
   auto module = buildForward(ctx, cfg, shape);
-  runStages(*module, "train");
+  runStages(*module, "fused");
   auto fwd = module->lookupSymbol<func::FuncOp>("forward");
   auto step = module->lookupSymbol<func::FuncOp>("train_step");
   mind::FunctionCost fwdCost = mind::analyzeCost(fwd);
@@ -354,7 +360,7 @@ int runCompile(MLIRContext &ctx, const char *argv0) {
   auto cfg = loadConfigOrDie();
   mind::TrainShape shape{batchSize, maxSeqLen - 1};
   auto module = buildForward(ctx, cfg, shape);
-  runStages(*module, "train");
+  runStages(*module, "fused");
   if (emitKind == "cuda") {
     auto step = module->lookupSymbol<func::FuncOp>("train_step");
     FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);

@@ -24,42 +24,113 @@ std::optional<std::string> cudaType(Value v) {
   return std::nullopt;
 }
 
-/// The fp32 statements computing r0, r1, ... from a0, a1, ... for `op`,
-/// written from the op's definition (docs/Rationale/OpSet.md).
-std::optional<std::string> bodyOf(Operation *op) {
+/// The fp32 statements computing `out` from `in` for `op`, written from the
+/// op's definition (docs/Rationale/OpSet.md); temporaries are prefixed with
+/// out[0] so several ops can share one body.
+std::optional<std::string> statementsOf(Operation *op,
+                                        ArrayRef<std::string> in,
+                                        ArrayRef<std::string> out) {
+  auto f = [&](const char *fmt) {
+    std::string a0 = in.size() > 0 ? in[0] : "", a1 = in.size() > 1 ? in[1] : "",
+                a2 = in.size() > 2 ? in[2] : "";
+    std::string r1 = out.size() > 1 ? out[1] : "";
+    return std::optional<std::string>(
+        llvm::formatv(fmt, a0, a1, a2, out[0], r1).str());
+  };
+  // {0},{1},{2}: operands; {3},{4}: results; {3}_s: sigmoid temporary.
   return llvm::TypeSwitch<Operation *, std::optional<std::string>>(op)
-      .Case([](AddOp) { return "float r0 = a0 + a1;"; })
-      .Case([](MulOp) { return "float r0 = a0 * a1;"; })
-      .Case([](SiluOp) {
-        return "float s = 1.0f / (1.0f + expf(-a0)); float r0 = a0 * s;";
+      .Case([&](AddOp) { return f("float {3} = {0} + {1};"); })
+      .Case([&](MulOp) { return f("float {3} = {0} * {1};"); })
+      .Case([&](SiluOp) {
+        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
+                 " float {3} = {0} * {3}_s;");
       })
-      .Case([](SiluGradOp) {
+      .Case([&](SiluGradOp) {
         // d silu(x)/dx = s * (1 + x * (1 - s)), s = sigmoid(x).
-        return "float s = 1.0f / (1.0f + expf(-a0));"
-               " float r0 = a1 * s * (1.0f + a0 * (1.0f - s));";
+        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
+                 " float {3} = {1} * {3}_s * (1.0f + {0} * (1.0f - {3}_s));");
       })
-      .Case([](SwiGLUOp) {
-        return "float s = 1.0f / (1.0f + expf(-a0)); float r0 = a0 * s * a1;";
+      .Case([&](SwiGLUOp) {
+        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
+                 " float {3} = {0} * {3}_s * {1};");
       })
-      .Case([](SwiGLUGradOp) {
+      .Case([&](SwiGLUGradOp) {
         // gate_grad = silu'(gate) * grad * up; up_grad = grad * silu(gate).
-        return "float s = 1.0f / (1.0f + expf(-a0));"
-               " float r0 = a2 * a1 * s * (1.0f + a0 * (1.0f - s));"
-               " float r1 = a2 * a0 * s;";
+        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
+                 " float {3} = {2} * {1} * {3}_s * (1.0f + {0} * (1.0f - "
+                 "{3}_s)); float {4} = {2} * {0} * {3}_s;");
       })
-      .Case([](CastOp) { return "float r0 = a0;"; })
+      .Case([&](CastOp) { return f("float {3} = {0};"); })
       .Default([](Operation *) { return std::nullopt; });
+}
+
+std::vector<std::string> names(const char *prefix, size_t n) {
+  std::vector<std::string> v;
+  for (size_t i = 0; i < n; ++i)
+    v.push_back(prefix + std::to_string(i));
+  return v;
+}
+
+/// The per-element statements of `op` computing r0, r1, ... from a0, a1,
+/// ...: one op, or the body of a fused_elementwise region, where a value
+/// that is not f32 is rounded to its type as a store would round it.
+FailureOr<std::string> bodyOf(Operation *op) {
+  if (auto fused = dyn_cast<FusedElementwiseOp>(op)) {
+    Block &block = fused.getBody().front();
+    llvm::DenseMap<Value, std::string> name;
+    for (auto [i, arg] : llvm::enumerate(block.getArguments()))
+      name[arg] = "a" + std::to_string(i);
+    std::string text;
+    int next = 0;
+    for (Operation &inner : block.without_terminator()) {
+      std::vector<std::string> in, out;
+      for (Value v : inner.getOperands())
+        in.push_back(name.lookup(v));
+      for (Value r : inner.getResults()) {
+        out.push_back("t" + std::to_string(next++));
+        name[r] = out.back();
+      }
+      std::optional<std::string> s = statementsOf(&inner, in, out);
+      if (!s)
+        return inner.emitOpError("emitter: not an elementwise op");
+      text += *s;
+      for (auto [r, n] : llvm::zip(inner.getResults(), out)) {
+        auto t = cudaType(r);
+        if (!t)
+          return inner.emitOpError("emitter: unsupported result type ")
+                 << r.getType();
+        if (*t != "float")
+          text += llvm::formatv(" {0} = mind::toF32(mind::fromF32<{1}>({0}));",
+                                n, *t)
+                      .str();
+      }
+      text += "\n      ";
+    }
+    Operation *yield = block.getTerminator();
+    for (auto [i, v] : llvm::enumerate(yield->getOperands()))
+      text += llvm::formatv("float r{0} = {1}; ", i, name.lookup(v)).str();
+    return text;
+  }
+  std::optional<std::string> s =
+      statementsOf(op, names("a", op->getNumOperands()),
+                   names("r", op->getNumResults()));
+  if (!s)
+    return op->emitOpError("emitter: not an elementwise op");
+  return *s;
 }
 } // namespace
 
 bool mind::isEmittedElementwise(Operation *op) {
-  return bodyOf(op).has_value();
+  return isa<FusedElementwiseOp>(op) ||
+         statementsOf(op, names("a", op->getNumOperands()),
+                      names("r", std::max(1u, op->getNumResults())))
+             .has_value();
 }
 
 FailureOr<EmittedKernel> mind::emitElementwiseKernel(Operation *op) {
-  std::optional<std::string> body = bodyOf(op);
-  if (!body)
-    return op->emitOpError("emitter: not an elementwise op");
+  FailureOr<std::string> body = bodyOf(op);
+  if (failed(body))
+    return failure();
   // Each thread handles runs of 8 consecutive elements with 16-byte vector
   // loads and stores (arena buffers are 256-byte aligned, so a run of 8 is
   // aligned for every element type), then a scalar loop finishes the tail.
@@ -120,7 +191,13 @@ FailureOr<EmittedKernel> mind::emitElementwiseKernel(Operation *op) {
   uint32_t hash = 2166136261u;
   for (char c : text)
     hash = (hash ^ static_cast<uint8_t>(c)) * 16777619u;
+  // Fused kernels are named after their ops (profiles show what they do).
   std::string opName = op->getName().stripDialect().str();
+  if (auto fused = dyn_cast<FusedElementwiseOp>(op)) {
+    opName = "fused";
+    for (Operation &inner : fused.getBody().front().without_terminator())
+      opName += "_" + inner.getName().stripDialect().str();
+  }
   std::string name = llvm::formatv("mind_ew_{0}_{1:x-8}", opName, hash);
   EmittedKernel k;
   k.name = name;

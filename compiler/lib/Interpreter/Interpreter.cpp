@@ -180,6 +180,31 @@ private:
 
   ArrayRef<const Tensor *> in;
 };
+
+/// A fused_elementwise region, op by op, each value rounded to its type
+/// when `round` (as the unfused ops would be).
+std::vector<Tensor> evalFused(FusedElementwiseOp fused,
+                              ArrayRef<const Tensor *> inputs, bool round) {
+  Block &block = fused.getBody().front();
+  llvm::DenseMap<Value, Tensor> env;
+  for (auto [arg, t] : llvm::zip(block.getArguments(), inputs))
+    env[arg] = *t;
+  for (Operation &op : block.without_terminator()) {
+    SmallVector<const Tensor *> operands;
+    for (Value v : op.getOperands())
+      operands.push_back(&env.at(v));
+    std::vector<Tensor> outs = OpEvaluator(operands).eval(&op);
+    for (auto [res, t] : llvm::zip(op.getResults(), outs)) {
+      if (round)
+        ref::roundTo(t, elemKindOf(res.getType()));
+      env[res] = std::move(t);
+    }
+  }
+  std::vector<Tensor> results;
+  for (Value v : block.getTerminator()->getOperands())
+    results.push_back(env.at(v));
+  return results;
+}
 } // namespace
 
 std::vector<Tensor> Interpreter::run(func::FuncOp func,
@@ -228,7 +253,10 @@ std::vector<Tensor> Interpreter::run(func::FuncOp func,
       operands.push_back(&env.at(v));
     std::vector<Tensor> outs;
     try {
-      outs = OpEvaluator(operands).eval(&op);
+      if (auto fused = dyn_cast<FusedElementwiseOp>(op))
+        outs = evalFused(fused, operands, round);
+      else
+        outs = OpEvaluator(operands).eval(&op);
     } catch (const InterpreterError &) {
       throw;
     } catch (const std::exception &e) {

@@ -15,10 +15,21 @@ void mind::buildTrainPipeline(mlir::OpPassManager &pm,
   pm.addPass(createMindAutodiff());
 }
 
+void mind::buildFusedPipeline(mlir::OpPassManager &pm,
+                              const TrainPipelineOptions &options) {
+  buildTrainPipeline(pm, options);
+  pm.addPass(createMindFuseElementwise());
+}
+
 void mind::registerPipelines() {
   mlir::PassPipelineRegistration<TrainPipelineOptions>(
       "mind-train-pipeline",
       "Turn @forward into @train_step (the stages mindc runs for "
       "--stage=train)",
       buildTrainPipeline);
+  mlir::PassPipelineRegistration<TrainPipelineOptions>(
+      "mind-fused-pipeline",
+      "The train pipeline followed by fusion (the stages mindc runs for "
+      "--stage=fused and before lowering to the GPU plan)",
+      buildFusedPipeline);
 }

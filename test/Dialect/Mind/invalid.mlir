@@ -1779,3 +1779,80 @@ func.func @softmax_grad_rank0(%y: tensor<f32>, %dy: tensor<f32>) {
   %0 = mind.softmax_grad %y, %dy : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return
 }
+
+// -----
+
+func.func @fused_no_result(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'mind.fused_elementwise' op expects at least one result}}
+  "mind.fused_elementwise"(%x) ({
+  ^bb0(%a: tensor<4xf32>):
+    "mind.yield"() : () -> ()
+  }) : (tensor<4xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @fused_arg_count(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mind.fused_elementwise' op expects 1 block arguments (one per input), got 2}}
+  %0 = mind.fused_elementwise %x : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>, %b: tensor<4xf32>):
+    mind.yield %a : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @fused_arg_type(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mind.fused_elementwise' op block argument #0 has type 'tensor<4xbf16>', but input #0 is 'tensor<4xf32>'}}
+  %0 = mind.fused_elementwise %x : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xbf16>):
+    %c = mind.cast %a : (tensor<4xbf16>) -> tensor<4xf32>
+    mind.yield %c : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @fused_yield_types(%x: tensor<4xf32>) -> tensor<4xbf16> {
+  // expected-error @+1 {{'mind.fused_elementwise' op yields 'tensor<4xf32>' but its results are 'tensor<4xbf16>'}}
+  %0 = mind.fused_elementwise %x : (tensor<4xf32>) -> tensor<4xbf16> {
+  ^bb0(%a: tensor<4xf32>):
+    %s = mind.silu %a : (tensor<4xf32>) -> tensor<4xf32>
+    mind.yield %s : tensor<4xf32>
+  }
+  return %0 : tensor<4xbf16>
+}
+
+// -----
+
+func.func @fused_input_shape(%x: tensor<4xf32>, %y: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  // expected-error @+1 {{'mind.fused_elementwise' op expects every value to have the shape of result #0 ('tensor<2x2xf32>'), but an input is 'tensor<4xf32>'}}
+  %0 = mind.fused_elementwise %x, %y : (tensor<4xf32>, tensor<2x2xf32>) -> tensor<2x2xf32> {
+  ^bb0(%a: tensor<4xf32>, %b: tensor<2x2xf32>):
+    %s = mind.silu %b : (tensor<2x2xf32>) -> tensor<2x2xf32>
+    mind.yield %s : tensor<2x2xf32>
+  }
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @fused_body_op(%x: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  // expected-error @+1 {{'mind.fused_elementwise' op body op 'mind.softmax' is not a fusible elementwise op}}
+  %0 = mind.fused_elementwise %x : (tensor<2x2xf32>) -> tensor<2x2xf32> {
+  ^bb0(%a: tensor<2x2xf32>):
+    %s = mind.softmax %a : (tensor<2x2xf32>) -> tensor<2x2xf32>
+    mind.yield %s : tensor<2x2xf32>
+  }
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @yield_outside(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'mind.yield' op expects parent op 'mind.fused_elementwise'}}
+  mind.yield %x : tensor<4xf32>
+}

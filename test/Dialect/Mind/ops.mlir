@@ -532,3 +532,24 @@ func.func @grouped_linear_grad_bf16(%xs: tensor<3x2xbf16>, %offsets: tensor<2xi3
       -> (tensor<3x2xbf16>, tensor<5x2xbf16>)
   return %dx, %dw0 : tensor<3x2xbf16>, tensor<5x2xbf16>
 }
+
+// CHECK-LABEL: func.func @fused_elementwise
+func.func @fused_elementwise(%g: tensor<2x8xbf16>, %u: tensor<2x8xbf16>, %h: tensor<2x8xf32>)
+    -> (tensor<2x8xf32>, tensor<2x8xbf16>) {
+  // CHECK: %[[F:[a-z0-9_]+]]:2 = mind.fused_elementwise %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x8xbf16>, tensor<2x8xbf16>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xbf16>) {
+  // CHECK: ^bb0(%[[X:.*]]: tensor<2x8xbf16>, %[[Y:.*]]: tensor<2x8xbf16>, %[[Z:.*]]: tensor<2x8xf32>):
+  // CHECK:   %[[S:.*]] = mind.swiglu %[[X]], %[[Y]]
+  // CHECK:   %[[C:.*]] = mind.cast %[[S]]
+  // CHECK:   %[[A:.*]] = mind.add %[[C]], %[[Z]]
+  // CHECK:   mind.yield %[[A]], %[[S]] : tensor<2x8xf32>, tensor<2x8xbf16>
+  %r:2 = mind.fused_elementwise %g, %u, %h
+      : (tensor<2x8xbf16>, tensor<2x8xbf16>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xbf16>) {
+  ^bb0(%x: tensor<2x8xbf16>, %y: tensor<2x8xbf16>, %z: tensor<2x8xf32>):
+    %s = mind.swiglu %x, %y : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+    %c = mind.cast %s : (tensor<2x8xbf16>) -> tensor<2x8xf32>
+    %a = mind.add %c, %z : (tensor<2x8xf32>, tensor<2x8xf32>) -> tensor<2x8xf32>
+    mind.yield %a, %s : tensor<2x8xf32>, tensor<2x8xbf16>
+  }
+  // CHECK: return %[[F]]#0, %[[F]]#1
+  return %r#0, %r#1 : tensor<2x8xf32>, tensor<2x8xbf16>
+}

@@ -7,8 +7,9 @@
 // with 16-byte loads and stores (grid-stride), a scalar loop the tail. The
 // emitted functions are `extern "C"`, named after the op and a hash of their
 // text, and compiled with the kernel library in the same NVRTC program.
-// This is the code generator fusion extends: a fused elementwise region is
-// the same loop with several ops' expressions in its body.
+// A mind.fused_elementwise region is the same loop with its ops' statements
+// in the body, each value that is not f32 rounded to its type in place (so
+// the kernel computes what the unfused ops would, bit for bit).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,7 +28,7 @@ struct EmittedKernel {
 };
 
 /// True for the ops the emitter handles: add, mul, silu, silu_grad, swiglu,
-/// swiglu_grad, cast.
+/// swiglu_grad, cast, and fused_elementwise regions of them.
 bool isEmittedElementwise(mlir::Operation *op);
 
 /// Emits `op`'s kernel. Its parameters are the operands' pointers, then the

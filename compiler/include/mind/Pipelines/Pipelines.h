@@ -21,6 +21,12 @@ struct TrainPipelineOptions
 void buildTrainPipeline(mlir::OpPassManager &pm,
                         const TrainPipelineOptions &options = {});
 
+/// The train pipeline, then fusion (mind-fuse-elementwise): what the GPU
+/// lowering compiles (`mindc ir --stage=fused`). `mind-fused-pipeline` in
+/// mind-opt.
+void buildFusedPipeline(mlir::OpPassManager &pm,
+                        const TrainPipelineOptions &options = {});
+
 /// Registers the named pipelines with the global registry.
 void registerPipelines();
 

@@ -71,4 +71,32 @@ def MindPrecision : Pass<"mind-precision", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Group chains of elementwise ops into mind.fused_elementwise";
+  let description = [{
+    Forms `mind.fused_elementwise` regions in every function: an elementwise
+    op (`add`, `mul`, `silu`, `silu_grad`, `swiglu`, `swiglu_grad`, float
+    `cast`) absorbs the elementwise ops that produce its operands when they
+    have its shape and all their uses are inside the group or after it,
+    transitively. So `mul(silu(gate), up)` becomes one SwiGLU kernel (which
+    also stores `silu(gate)` when the backward needs it), the residual update
+    `add(h, cast(proj))` one kernel, and the backward's cast/mul/silu_grad
+    chains likewise. A fused value used only inside its region never reaches
+    memory; one used later becomes an extra result, stored by the same
+    kernel.
+
+    Why producer-into-consumer with all uses inside: every op still runs
+    exactly once, so fusion never recomputes, and the rounding of each value
+    to its element type is kept inside the region, so a fused function
+    computes bit for bit what the unfused one does (the interpreter and the
+    GPU tests check both against each other).
+
+    Left alone: groups of one op, and the values the lowering accumulates
+    straight into gradient buffers (a returned value and the single-use
+    `add` trees and GEMM output casts under it: cuBLASLt adds those into
+    the fp32 gradient with beta = 1, which beats any kernel).
+  }];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 #endif // MIND_TRANSFORMS_PASSES_TD

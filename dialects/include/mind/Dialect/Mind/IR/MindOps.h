@@ -15,4 +15,10 @@
 #define GET_OP_CLASSES
 #include "mind/Dialect/Mind/IR/MindOps.h.inc"
 
+namespace mind {
+/// True for the ops a `mind.fused_elementwise` region may hold: add, mul,
+/// silu, silu_grad, swiglu, swiglu_grad, and float-to-float cast.
+bool isFusibleElementwise(mlir::Operation *op);
+} // namespace mind
+
 #endif // MIND_DIALECT_MIND_IR_MINDOPS_H

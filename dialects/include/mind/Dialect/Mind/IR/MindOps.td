@@ -471,5 +471,6 @@ def Mind_FillOp : Mind_Op<"fill", [Pure]> {
 }
 
 include "mind/Dialect/Mind/IR/MindGradOps.td"
+include "mind/Dialect/Mind/IR/MindFusionOps.td"
 
 #endif // MIND_DIALECT_MIND_IR_MINDOPS_TD

@@ -1,0 +1,117 @@
+// RUN: mind-opt %s -split-input-file -mind-fuse-elementwise | FileCheck %s
+
+// SwiGLU: silu has one use, in the mul: both become one region, and the
+// intermediate disappears.
+
+// CHECK-LABEL: func.func @swiglu
+// CHECK-SAME:    (%[[G:.*]]: tensor<2x8xbf16>, %[[U:.*]]: tensor<2x8xbf16>)
+// CHECK:         %[[F:.*]] = mind.fused_elementwise %[[G]], %[[U]] : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16> {
+// CHECK-NEXT:    ^bb0(%[[X:.*]]: tensor<2x8xbf16>, %[[Y:.*]]: tensor<2x8xbf16>):
+// CHECK-NEXT:      %[[S:.*]] = mind.silu %[[X]]
+// CHECK-NEXT:      %[[P:.*]] = mind.mul %[[S]], %[[Y]]
+// CHECK-NEXT:      mind.yield %[[P]] : tensor<2x8xbf16>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    %[[L:.*]] = mind.linear %[[F]]
+func.func @swiglu(%g: tensor<2x8xbf16>, %u: tensor<2x8xbf16>) -> tensor<2x2xbf16> {
+  %s = mind.silu %g : (tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %p = mind.mul %s, %u : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %l = mind.linear %p, %g : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x2xbf16>
+  return %l : tensor<2x2xbf16>
+}
+
+// -----
+
+// The residual update: a GEMM output cast to f32 and added to the stream,
+// with the cast of the stream for the next GEMM in the same kernel (%c is
+// read after the root, so it becomes a second result); an op whose result
+// is returned is never fused.
+
+// CHECK-LABEL: func.func @residual
+// CHECK:         %[[F:.*]]:2 = mind.fused_elementwise %{{.*}}, %{{.*}} : (tensor<2x4xf32>, tensor<2x4xbf16>) -> (tensor<2x4xbf16>, tensor<2x4xf32>) {
+// CHECK:           %[[C:.*]] = mind.cast {{.*}} -> tensor<2x4xbf16>
+// CHECK-NEXT:      mind.mul
+// CHECK-NEXT:      mind.cast {{.*}} -> tensor<2x4xf32>
+// CHECK-NEXT:      %[[A:.*]] = mind.add
+// CHECK-NEXT:      mind.yield %[[C]], %[[A]]
+// CHECK:         %[[B:.*]] = mind.cast %[[F]]#1 : (tensor<2x4xf32>) -> tensor<2x4xbf16>
+// CHECK-NEXT:    %[[L:.*]] = mind.linear %[[F]]#0
+// CHECK-NEXT:    return %[[B]], %[[L]]
+func.func @residual(%h: tensor<2x4xf32>, %p: tensor<2x4xbf16>, %w: tensor<4x4xbf16>)
+    -> (tensor<2x4xbf16>, tensor<2x4xbf16>) {
+  %c = mind.cast %h : (tensor<2x4xf32>) -> tensor<2x4xbf16>
+  %m = mind.mul %p, %c : (tensor<2x4xbf16>, tensor<2x4xbf16>) -> tensor<2x4xbf16>
+  %mf = mind.cast %m : (tensor<2x4xbf16>) -> tensor<2x4xf32>
+  %a = mind.add %mf, %h : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %b = mind.cast %a : (tensor<2x4xf32>) -> tensor<2x4xbf16>
+  %l = mind.linear %c, %w : (tensor<2x4xbf16>, tensor<4x4xbf16>) -> tensor<2x4xbf16>
+  return %b, %l : tensor<2x4xbf16>, tensor<2x4xbf16>
+}
+
+// -----
+
+// Gradient sinks stay as they are: the returned add tree and the cast of a
+// GEMM result under it are accumulated into the gradient buffer by the
+// lowering (cuBLASLt with beta = 1), so fusion leaves them alone.
+
+// CHECK-LABEL: func.func @sink
+// CHECK-NOT:     mind.fused_elementwise
+// CHECK:         return
+func.func @sink(%a: tensor<4x4xbf16>, %b: tensor<4x4xbf16>, %g: tensor<4x4xf32>)
+    -> tensor<4x4xf32> {
+  %mm = mind.matmul %a, %b : (tensor<4x4xbf16>, tensor<4x4xbf16>) -> tensor<4x4xbf16>
+  %mf = mind.cast %mm : (tensor<4x4xbf16>) -> tensor<4x4xf32>
+  %s = mind.add %mf, %g : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %s : tensor<4x4xf32>
+}
+
+// -----
+
+// Shapes must agree: a producer of another shape is not absorbed, and a
+// lone elementwise op is left as it is.
+
+// CHECK-LABEL: func.func @shapes
+// CHECK-NOT:     mind.fused_elementwise
+func.func @shapes(%x: tensor<8xf32>, %y: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %s = mind.silu %x : (tensor<8xf32>) -> tensor<8xf32>
+  %r = mind.reshape %s : (tensor<8xf32>) -> tensor<2x4xf32>
+  %m = mind.mul %r, %y : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %l = mind.linear %m, %y : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x2xf32>
+  %q = mind.reshape %l : (tensor<2x2xf32>) -> tensor<4xf32>
+  %z = mind.linear %m, %m : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x2xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// Multi-output: silu's result is also needed later (by the backward), so the
+// region stores it as a second result instead of leaving silu out.
+
+// CHECK-LABEL: func.func @multi_output
+// CHECK:         %[[F:.*]]:2 = mind.fused_elementwise %{{.*}}, %{{.*}} : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> (tensor<2x8xbf16>, tensor<2x8xbf16>) {
+// CHECK:           %[[S:.*]] = mind.silu
+// CHECK-NEXT:      %[[P:.*]] = mind.mul %[[S]]
+// CHECK-NEXT:      mind.yield %[[S]], %[[P]]
+// CHECK:         mind.linear %[[F]]#1
+// CHECK:         mind.linear %[[F]]#0
+func.func @multi_output(%g: tensor<2x8xbf16>, %u: tensor<2x8xbf16>) -> (tensor<2x2xbf16>, tensor<2x2xbf16>) {
+  %s = mind.silu %g : (tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %p = mind.mul %s, %u : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %l = mind.linear %p, %g : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x2xbf16>
+  %k = mind.linear %s, %u : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x2xbf16>
+  return %l, %k : tensor<2x2xbf16>, tensor<2x2xbf16>
+}
+
+// -----
+
+// A use before the root pins the producer: %s is read by the linear that
+// comes before the mul, so silu stays a kernel of its own.
+
+// CHECK-LABEL: func.func @use_before_root
+// CHECK-NOT:     mind.fused_elementwise
+func.func @use_before_root(%g: tensor<2x8xbf16>, %u: tensor<2x8xbf16>) -> (tensor<2x2xbf16>, tensor<2x2xbf16>) {
+  %s = mind.silu %g : (tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %k = mind.linear %s, %u : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x2xbf16>
+  %p = mind.mul %s, %u : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %l = mind.linear %p, %g : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x2xbf16>
+  return %l, %k : tensor<2x2xbf16>, tensor<2x2xbf16>
+}
