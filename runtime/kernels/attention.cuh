@@ -23,23 +23,18 @@ constexpr float kLn2 = 0.6931471805599453f;
 
 // Tile shapes and padded leading dimensions (in elements) of the shared
 // tiles: rows pad by 1 so that the FMA loops, which walk rows and columns
-// alike, see no bank conflicts. KEEP IN SYNC with AttentionSpecs.cpp, which
-// sizes the dynamic shared memory from these. (kWide is always true here:
-// the layouts' 16-bit branches are unused since attention_mma.cuh took over
-// bf16/f16.)
+// alike, see no bank conflicts. P and dS overwrite S and dP in place (same
+// element, same thread). KEEP IN SYNC with AttentionSpecs.cpp, which sizes
+// the dynamic shared memory from these.
 template <typename T, int D> struct Cfg {
   static_assert(sizeof(T) == 4, "16-bit storage runs attention_mma.cuh");
-  static constexpr bool kWide = true; // fp32 storage: P/dS overwrite S/dP
-  static constexpr int kPadT = kWide ? 1 : 8;
-  static constexpr int kPadF = kWide ? 1 : 4;
   static constexpr int kKeyTile = D > 64 ? 32 : 64; // BK (both passes)
   static constexpr int kFwdQTile = 64;                // BQ, forward
   static constexpr int kBwdQTile = 32;                // BQ, dK/dV pass
-  static constexpr int kDqQTile = kWide ? 32 : 64;    // BQ, dQ pass
-  static constexpr int kLdT = D + kPadT;              // Q/K/V/dO rows
-  static constexpr int kLdP = kKeyTile + kPadT;       // P/dS (storage T)
-  static constexpr int kLdS = kKeyTile + kPadF;       // S/dP (fp32)
-  static constexpr int kLdO = D + kPadF;              // O/dK/dV/dQ (fp32)
+  static constexpr int kDqQTile = 32;                 // BQ, dQ pass
+  static constexpr int kLdT = D + 1;                  // Q/K/V/dO rows
+  static constexpr int kLdS = kKeyTile + 1;           // S/P, dP/dS
+  static constexpr int kLdO = D + 1;                  // O/dK/dV/dQ
   static_assert(D == 16 || D == 32 || D == 64 || D == 96 || D == 128,
                 "head dim");
 };
@@ -136,15 +131,13 @@ __global__ void __launch_bounds__(attn::kThreads)
                   i64 seq, i64 qHeads, i64 kvHeads, float scale, i64 causal) {
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kFwdQTile, BK = C::kKeyTile;
-  constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
+  constexpr int ldT = C::kLdT, ldP = C::kLdS, ldS = C::kLdS, ldO = C::kLdO;
   extern __shared__ __align__(128) unsigned char smem[];
   T *sQ = reinterpret_cast<T *>(smem);
   T *sK = sQ + BQ * ldT, *sV = sK + BK * ldT;
-  T *sPT = sV + BK * ldT; // P in storage type (16-bit path only)
-  float *sS = reinterpret_cast<float *>(C::kWide ? sPT : sPT + BQ * ldP);
+  float *sS = reinterpret_cast<float *>(sV + BK * ldT);
   float *sO = sS + BQ * ldS, *sM = sO + BQ * ldO, *sL = sM + BQ;
-  // fp32 storage rewrites S in place with P (same element, same thread).
-  T *sP = C::kWide ? reinterpret_cast<T *>(sS) : sPT;
+  T *sP = sS; // P overwrites S (same element, same thread)
   if (threadIdx.x == 0 &&
       attn::dynamicSmemBytes() <
           static_cast<unsigned>(reinterpret_cast<unsigned char *>(sL + BQ) -
@@ -299,17 +292,14 @@ __global__ void __launch_bounds__(attn::kThreads)
                   i64 qHeads, i64 kvHeads, float scale, i64 causal) {
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kBwdQTile, BK = C::kKeyTile;
-  constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
+  constexpr int ldT = C::kLdT, ldP = C::kLdS, ldS = C::kLdS, ldO = C::kLdO;
   extern __shared__ __align__(128) unsigned char smem[];
   T *sK = reinterpret_cast<T *>(smem);
   T *sV = sK + BK * ldT, *sQ = sV + BK * ldT, *sDO = sQ + BQ * ldT;
-  T *sPT = sDO + BQ * ldT, *sDST = sPT + BQ * ldP; // 16-bit path only
-  float *sS = reinterpret_cast<float *>(C::kWide ? sPT : sDST + BQ * ldP);
+  float *sS = reinterpret_cast<float *>(sDO + BQ * ldT);
   float *sDP = sS + BQ * ldS, *sDK = sDP + BQ * ldS, *sDV = sDK + BK * ldO;
   float *sLse = sDV + BK * ldO, *sDelta = sLse + BQ;
-  // fp32 storage rewrites S with P and dP with dS in place.
-  T *sP = C::kWide ? reinterpret_cast<T *>(sS) : sPT;
-  T *sDS = C::kWide ? reinterpret_cast<T *>(sDP) : sDST;
+  T *sP = sS, *sDS = sDP; // P and dS overwrite S and dP in place
   if (threadIdx.x == 0 &&
       attn::dynamicSmemBytes() <
           static_cast<unsigned>(reinterpret_cast<unsigned char *>(sDelta + BQ) -
@@ -378,15 +368,14 @@ __global__ void __launch_bounds__(attn::kThreads)
                      i64 qHeads, i64 kvHeads, float scale, i64 causal) {
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kDqQTile, BK = C::kKeyTile;
-  constexpr int ldT = C::kLdT, ldP = C::kLdP, ldS = C::kLdS, ldO = C::kLdO;
+  constexpr int ldT = C::kLdT, ldP = C::kLdS, ldS = C::kLdS, ldO = C::kLdO;
   extern __shared__ __align__(128) unsigned char smem[];
   T *sQ = reinterpret_cast<T *>(smem);
   T *sDO = sQ + BQ * ldT, *sK = sDO + BQ * ldT, *sV = sK + BK * ldT;
-  T *sDST = sV + BK * ldT; // 16-bit path only
-  float *sS = reinterpret_cast<float *>(C::kWide ? sDST : sDST + BQ * ldP);
+  float *sS = reinterpret_cast<float *>(sV + BK * ldT);
   float *sDP = sS + BQ * ldS, *sDQ = sDP + BQ * ldS;
   float *sLse = sDQ + BQ * ldO, *sDelta = sLse + BQ;
-  T *sDS = C::kWide ? reinterpret_cast<T *>(sDP) : sDST; // fp32: in place
+  T *sDS = sDP; // dS overwrites dP in place
   if (threadIdx.x == 0 &&
       attn::dynamicSmemBytes() <
           static_cast<unsigned>(reinterpret_cast<unsigned char *>(sDelta + BQ) -
