@@ -1,6 +1,7 @@
 //===- mindc.cpp - the mindc compiler driver ------------------------------===//
 //
-//   mindc ir CONFIG [--stage=forward|train|fused] [--dump-ir=DIR]   print IR
+//   mindc ir CONFIG [--stage=forward|train|fused|plan] [--dump-ir=DIR]
+//                                                    print IR (or the plan)
 //   mindc report CONFIG [--json]                             sizes and FLOPs
 //   mindc eval CONFIG --weights W --batch B -o OUT           run a train step
 //
@@ -54,8 +55,8 @@ cl::OptionCategory dtypeCat("Precision");
 cl::opt<std::string> configPath(cl::Positional, cl::desc("CONFIG.json"),
                                 cl::Required);
 cl::opt<std::string> stage("stage",
-                           cl::desc("IR stage to print: forward, train or "
-                                    "fused"),
+                           cl::desc("IR stage to print: forward, train, "
+                                    "fused, or plan (the GPU plan as text)"),
                            cl::init("train"), cl::cat(irCat));
 cl::opt<std::string> dumpDir("dump-ir",
                              cl::desc("Write the IR after every stage to DIR"),
@@ -103,8 +104,9 @@ cl::opt<int64_t> accumulationSteps(
 const char *kOverview = R"(mindc: compile MiniMind configs into trainers
 
 Commands:
-  mindc ir CONFIG [--stage=forward|train|fused] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
-      Print the IR of the model at a stage (default: train, bfloat16).
+  mindc ir CONFIG [--stage=forward|train|fused|plan] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
+      Print the IR of the model at a stage (default: train, bfloat16);
+      plan: the GPU plan lowered from the fused IR (buffers, then steps).
   mindc report CONFIG [--json]
       Parameter count, matmul FLOPs per token and per micro-step.
   mindc compile CONFIG -o TRAINER [--emit=trainer|bundle] [--dtype=T] [--arch=sm_90a]
@@ -205,11 +207,21 @@ void runStages(ModuleOp module, llvm::StringRef target,
 }
 
 int runIr(MLIRContext &ctx) {
-  if (stage != "forward" && stage != "train" && stage != "fused")
-    fail("--stage must be 'forward', 'train' or 'fused', got '" + stage +
-         "'");
+  if (stage != "forward" && stage != "train" && stage != "fused" &&
+      stage != "plan")
+    fail("--stage must be 'forward', 'train', 'fused' or 'plan', got '" +
+         stage + "'");
   auto cfg = loadConfigOrDie();
   auto module = buildForward(ctx, cfg, {batchSize, maxSeqLen - 1});
+  if (stage == "plan") {
+    runStages(*module, "fused");
+    FailureOr<mind::LoweredTrainStep> lowered =
+        mind::lowerToPlan(module->lookupSymbol<func::FuncOp>("train_step"));
+    if (failed(lowered))
+      fail("lowering to the GPU plan failed");
+    llvm::outs() << mind::runtime::describePlan(lowered->plan);
+    return 0;
+  }
   runStages(*module, stage);
   module->print(llvm::outs());
   llvm::outs() << "\n";

@@ -122,6 +122,11 @@ Plan planFromJson(const nlohmann::json &json);
 
 const char *bufferKindName(BufferKind kind);
 
+/// The plan as text for people (`mindc ir --stage=plan`): a header, one
+/// line per buffer (id, kind, dtype, shape, arena offset, bytes, name), then
+/// one line per step with its launch, arguments and the op it came from.
+std::string describePlan(const Plan &plan);
+
 } // namespace mind::runtime
 
 #endif // MIND_RUNTIME_PLAN_H
