@@ -21,6 +21,7 @@
 #include "mind/runtime/Optimizer.h"
 #include "mind/runtime/PinnedBatches.h"
 #include "mind/runtime/Sha256.h"
+#include "mind/runtime/TrainerFlags.h"
 #include "mind/runtime/TokenData.h"
 
 #include <cxxopts.hpp>
@@ -40,15 +41,10 @@
 using namespace mind::runtime;
 
 namespace {
-struct Flags {
-  std::string bundle, device, dtype, dataPath, saveDir, saveWeight, fromWeight,
-      metrics, tokenizer;
-  int64_t epochs, batchSize = 0, accumulationSteps, maxSeqLen = 0, logInterval,
-                  saveInterval, keepLast, syntheticSamples, maxSteps, seed;
-  double learningRate, gradClip;
-  int fromResume, shuffle;
-  int64_t profile;
-  bool noCudaGraph, syncEachStep;
+struct Flags : TrainerFlags {
+  std::string bundle;
+  int64_t profile = 0;
+  bool noCudaGraph = false, syncEachStep = false;
 };
 
 [[noreturn]] void fail(const std::string &msg) {
@@ -64,63 +60,18 @@ Flags parseFlags(int argc, char **argv) {
       "max_seq_len and dtype: those flags default to the bundle's values and "
       "must match them when given. The CPU reference trainer is `mind-train "
       "--device=cpu CONFIG`.");
+  TrainerFlagDefaults defaults;
+  defaults.device = "cuda";
+  defaults.deviceHelp = "cuda (GPU 0; the only device this trainer runs on)";
+  defaults.dtypeHelp = "float32, bfloat16 or float16 (default: the bundle's; "
+                       "float16 adds dynamic loss scaling)";
   // clang-format off
   opts.add_options()
     ("bundle", "Bundle file to run (default: the bundle appended to this "
      "executable by `mindc compile`)",
-     cxxopts::value<std::string>()->default_value(""))
-    ("device", "cuda (GPU 0; the only device this trainer runs on)",
-     cxxopts::value<std::string>()->default_value("cuda"))
-    ("epochs", "Epochs", cxxopts::value<int64_t>()->default_value("1"))
-    ("batch_size", "Sequences per micro-step (default: the bundle's)",
-     cxxopts::value<int64_t>())
-    ("learning_rate", "Peak learning rate (cosine schedule down to lr/10)",
-     cxxopts::value<double>()->default_value("5e-4"))
-    ("accumulation_steps", "Micro-steps per optimizer step",
-     cxxopts::value<int64_t>()->default_value("8"))
-    ("grad_clip", "Global gradient-norm clip",
-     cxxopts::value<double>()->default_value("1.0"))
-    ("dtype", "float32, bfloat16 or float16 (default: the bundle's; "
-     "float16 adds dynamic loss scaling)", cxxopts::value<std::string>())
-    ("max_seq_len", "Tokens per sample, max_seq_len - 1 are trained "
-     "(default: the bundle's)", cxxopts::value<int64_t>())
-    ("log_interval", "Log every N micro-steps",
-     cxxopts::value<int64_t>()->default_value("100"))
-    ("save_interval", "Save weights and resume state every N optimizer steps "
-     "(0: only at the end)",
-     cxxopts::value<int64_t>()->default_value("100"))
-    ("keep_last", "Resume files to keep: 1 keeps {stem}_resume.safetensors "
-     "only; K > 1 also keeps the last K as {stem}_resume_step{N}.safetensors",
-     cxxopts::value<int64_t>()->default_value("1"))
-    ("save_dir", "Checkpoint directory",
-     cxxopts::value<std::string>()->default_value("out"))
-    ("save_weight", "Checkpoint name prefix",
-     cxxopts::value<std::string>()->default_value("pretrain"))
-    ("from_weight", "Start from these weights (a weights-only file in fp16 "
-     "or fp32, or a resume file; 'none': fresh init)",
-     cxxopts::value<std::string>()->default_value("none"))
-    ("from_resume", "1: continue from {save_dir}/{save_weight}_{hidden}"
-     "{_moe}_resume.safetensors if it exists (else start fresh)",
-     cxxopts::value<int>()->default_value("0"))
-    ("data_path", "Token data: a shard (*.mtok) or a directory of shards "
-     "(streamed), safetensors with a 1-D int 'tokens' tensor, or a text file "
-     "of whitespace-separated ids; empty: synthetic data",
-     cxxopts::value<std::string>()->default_value(""))
-    ("tokenizer", "tokenizer.json the data was encoded with: its SHA-256 is "
-     "stored in resume files and checked when resuming ('none': not recorded)",
-     cxxopts::value<std::string>()->default_value("none"))
-    ("synthetic_samples", "Samples of synthetic data when no --data_path",
-     cxxopts::value<int64_t>()->default_value("256"))
-    ("max_steps", "Stop once N micro-steps of the run are done, counting "
-     "those before a resume (0: full epochs)",
-     cxxopts::value<int64_t>()->default_value("0"))
-    ("metrics", "Append one JSON line per logged micro-step to FILE",
-     cxxopts::value<std::string>()->default_value(""))
-    ("seed", "Random seed (init and data order)",
-     cxxopts::value<int64_t>()->default_value("42"))
-    ("shuffle", "1: shuffle the samples every epoch (seeded); 0: train them "
-     "in file order (for parity runs against another trainer)",
-     cxxopts::value<int>()->default_value("1"))
+     cxxopts::value<std::string>()->default_value(""));
+  addTrainerOptions(opts, defaults);
+  opts.add_options()
     ("profile", "After training, time N extra micro-steps step by step and "
      "print where the time goes, per kernel (the run's weights are saved "
      "first; the profiled steps change no weights)",
@@ -148,57 +99,21 @@ Flags parseFlags(int argc, char **argv) {
     fail("unexpected argument '" + r["config"].as<std::string>() +
          "': the model comes from the bundle (mindc compile CONFIG.json)");
   Flags f;
+  try {
+    static_cast<TrainerFlags &>(f) = readTrainerFlags(r, defaults);
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
   f.bundle = r["bundle"].as<std::string>();
-  f.device = r["device"].as<std::string>();
-  f.dtype = r.count("dtype") ? r["dtype"].as<std::string>() : "";
-  f.dataPath = r["data_path"].as<std::string>();
-  f.saveDir = r["save_dir"].as<std::string>();
-  f.saveWeight = r["save_weight"].as<std::string>();
-  f.fromWeight = r["from_weight"].as<std::string>();
-  f.metrics = r["metrics"].as<std::string>();
-  f.tokenizer = r["tokenizer"].as<std::string>();
-  f.epochs = r["epochs"].as<int64_t>();
-  if (r.count("batch_size"))
-    f.batchSize = r["batch_size"].as<int64_t>();
-  if (r.count("max_seq_len"))
-    f.maxSeqLen = r["max_seq_len"].as<int64_t>();
-  f.accumulationSteps = r["accumulation_steps"].as<int64_t>();
-  f.logInterval = r["log_interval"].as<int64_t>();
-  f.saveInterval = r["save_interval"].as<int64_t>();
-  f.keepLast = r["keep_last"].as<int64_t>();
-  f.syntheticSamples = r["synthetic_samples"].as<int64_t>();
-  f.maxSteps = r["max_steps"].as<int64_t>();
-  f.seed = r["seed"].as<int64_t>();
-  f.learningRate = r["learning_rate"].as<double>();
-  f.gradClip = r["grad_clip"].as<double>();
-  f.fromResume = r["from_resume"].as<int>();
-  f.shuffle = r["shuffle"].as<int>();
   f.noCudaGraph = r.count("no_cuda_graph") > 0;
   f.profile = r["profile"].as<int64_t>();
   f.syncEachStep = r.count("sync_each_step") > 0;
-
   if (f.device != "cuda")
     fail("--device=" + f.device +
          ": the compiled trainer runs on the GPU (--device=cuda); the CPU "
          "reference trainer is `mind-train --device=cpu`");
-  if (f.fromResume != 0 && f.fromResume != 1)
-    fail("--from_resume must be 0 or 1");
-  if (f.saveInterval < 0)
-    fail("--save_interval must not be negative");
-  if (f.maxSteps < 0)
-    fail("--max_steps must not be negative");
-  if (f.shuffle != 0 && f.shuffle != 1)
-    fail("--shuffle must be 0 or 1");
-  auto positive = [](int64_t v, const char *name) {
-    if (v < 1)
-      fail(std::string("--") + name + " must be positive");
-  };
-  positive(f.epochs, "epochs");
-  positive(f.accumulationSteps, "accumulation_steps");
-  positive(f.logInterval, "log_interval");
-  positive(f.keepLast, "keep_last");
-  if (f.learningRate <= 0)
-    fail("--learning_rate must be positive");
+  if (f.profile < 0)
+    fail("--profile must not be negative");
   return f;
 }
 

@@ -16,6 +16,7 @@
 #include "mind/runtime/Dataset.h"
 #include "mind/runtime/Safetensors.h"
 #include "mind/runtime/Sha256.h"
+#include "mind/runtime/TrainerFlags.h"
 #include "mind/runtime/TokenData.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -36,13 +37,8 @@ namespace ref = mind::ref;
 namespace runtime = mind::runtime;
 
 namespace {
-struct Flags {
-  std::string config, device, dtype, dataPath, saveDir, saveWeight, fromWeight,
-      metrics, tokenizer;
-  int64_t epochs, batchSize, accumulationSteps, maxSeqLen, logInterval,
-      saveInterval, keepLast, syntheticSamples, maxSteps, seed;
-  double learningRate, gradClip;
-  int fromResume, shuffle;
+struct Flags : runtime::TrainerFlags {
+  std::string config;
 };
 
 [[noreturn]] void fail(const std::string &msg) {
@@ -56,63 +52,18 @@ Flags parseFlags(int argc, char **argv) {
       "Train a MiniMind config (MiniMind's flags; --device=cpu runs the "
       "reference interpreter)");
   opts.positional_help("CONFIG.json");
-  // clang-format off
-  opts.add_options()
-    ("config", "Model config (JSON)", cxxopts::value<std::string>())
-    ("device", "cpu (reference interpreter); cuda comes with the GPU backend",
-     cxxopts::value<std::string>()->default_value("cpu"))
-    ("epochs", "Epochs", cxxopts::value<int64_t>()->default_value("1"))
-    ("batch_size", "Sequences per micro-step",
-     cxxopts::value<int64_t>()->default_value("32"))
-    ("learning_rate", "Peak learning rate (cosine schedule down to lr/10)",
-     cxxopts::value<double>()->default_value("5e-4"))
-    ("accumulation_steps", "Micro-steps per optimizer step",
-     cxxopts::value<int64_t>()->default_value("8"))
-    ("grad_clip", "Global gradient-norm clip",
-     cxxopts::value<double>()->default_value("1.0"))
-    ("dtype", "float32 on the CPU (bfloat16/float16 on the GPU)",
-     cxxopts::value<std::string>()->default_value("float32"))
-    ("max_seq_len", "Tokens per sample (max_seq_len - 1 are trained)",
-     cxxopts::value<int64_t>()->default_value("512"))
-    ("log_interval", "Log every N micro-steps",
-     cxxopts::value<int64_t>()->default_value("100"))
-    ("save_interval", "Save weights and resume state every N optimizer steps "
-     "(0: only at the end)",
-     cxxopts::value<int64_t>()->default_value("100"))
-    ("keep_last", "Resume files to keep: 1 keeps {stem}_resume.safetensors "
-     "only; K > 1 also keeps the last K as {stem}_resume_step{N}.safetensors",
-     cxxopts::value<int64_t>()->default_value("1"))
-    ("save_dir", "Checkpoint directory",
-     cxxopts::value<std::string>()->default_value("out"))
-    ("save_weight", "Checkpoint name prefix",
-     cxxopts::value<std::string>()->default_value("pretrain"))
-    ("from_weight", "Start from these weights (a weights-only file in fp16 "
-     "or fp32, or a resume file; 'none': fresh init)",
-     cxxopts::value<std::string>()->default_value("none"))
-    ("from_resume", "1: continue from {save_dir}/{save_weight}_{hidden}"
-     "{_moe}_resume.safetensors if it exists (else start fresh)",
-     cxxopts::value<int>()->default_value("0"))
-    ("data_path", "Token data: a shard (*.mtok) or a directory of shards, "
-     "safetensors with a 1-D int 'tokens' tensor, or a text file of "
-     "whitespace-separated ids; empty: synthetic data",
-     cxxopts::value<std::string>()->default_value(""))
-    ("tokenizer", "tokenizer.json the data was encoded with: its SHA-256 is "
-     "stored in resume files and checked when resuming ('none': not recorded)",
-     cxxopts::value<std::string>()->default_value("none"))
-    ("synthetic_samples", "Samples of synthetic data when no --data_path",
-     cxxopts::value<int64_t>()->default_value("256"))
-    ("max_steps", "Stop once N micro-steps of the run are done, counting "
-     "those before a resume (0: full epochs)",
-     cxxopts::value<int64_t>()->default_value("0"))
-    ("metrics", "Append one JSON line per logged micro-step to FILE",
-     cxxopts::value<std::string>()->default_value(""))
-    ("seed", "Random seed (init and data order)",
-     cxxopts::value<int64_t>()->default_value("42"))
-    ("shuffle", "1: shuffle the samples every epoch (seeded); 0: train them "
-     "in file order",
-     cxxopts::value<int>()->default_value("1"))
-    ("h,help", "Show this help");
-  // clang-format on
+  runtime::TrainerFlagDefaults defaults;
+  defaults.device = "cpu";
+  defaults.deviceHelp = "cpu: the reference interpreter (the GPU trainer is "
+                        "the executable `mindc compile` writes)";
+  defaults.batchSize = 32;
+  defaults.maxSeqLen = 512;
+  defaults.dtype = "float32";
+  defaults.dtypeHelp = "float32 on the CPU (bfloat16/float16 on the GPU)";
+  opts.add_options()("config", "Model config (JSON)",
+                     cxxopts::value<std::string>());
+  runtime::addTrainerOptions(opts, defaults);
+  opts.add_options()("h,help", "Show this help");
   opts.parse_positional({"config"});
   cxxopts::ParseResult r;
   try {
@@ -127,55 +78,19 @@ Flags parseFlags(int argc, char **argv) {
   if (!r.count("config"))
     fail("missing CONFIG.json (see --help)");
   Flags f;
+  try {
+    static_cast<runtime::TrainerFlags &>(f) =
+        runtime::readTrainerFlags(r, defaults);
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
   f.config = r["config"].as<std::string>();
-  f.device = r["device"].as<std::string>();
-  f.dtype = r["dtype"].as<std::string>();
-  f.dataPath = r["data_path"].as<std::string>();
-  f.saveDir = r["save_dir"].as<std::string>();
-  f.saveWeight = r["save_weight"].as<std::string>();
-  f.fromWeight = r["from_weight"].as<std::string>();
-  f.metrics = r["metrics"].as<std::string>();
-  f.tokenizer = r["tokenizer"].as<std::string>();
-  f.epochs = r["epochs"].as<int64_t>();
-  f.batchSize = r["batch_size"].as<int64_t>();
-  f.accumulationSteps = r["accumulation_steps"].as<int64_t>();
-  f.maxSeqLen = r["max_seq_len"].as<int64_t>();
-  f.logInterval = r["log_interval"].as<int64_t>();
-  f.saveInterval = r["save_interval"].as<int64_t>();
-  f.keepLast = r["keep_last"].as<int64_t>();
-  f.syntheticSamples = r["synthetic_samples"].as<int64_t>();
-  f.maxSteps = r["max_steps"].as<int64_t>();
-  f.seed = r["seed"].as<int64_t>();
-  f.learningRate = r["learning_rate"].as<double>();
-  f.gradClip = r["grad_clip"].as<double>();
-  f.fromResume = r["from_resume"].as<int>();
-  f.shuffle = r["shuffle"].as<int>();
-
   if (f.device != "cpu")
     fail("--device=" + f.device +
-         " is not available yet: this build trains on the CPU only "
-         "(--device=cpu)");
+         ": mind-train runs on the CPU (--device=cpu); the GPU trainer is the "
+         "executable `mindc compile CONFIG -o TRAINER` writes");
   if (f.dtype != "float32")
     fail("--dtype=" + f.dtype + ": the CPU trainer computes in float32");
-  if (f.fromResume != 0 && f.fromResume != 1)
-    fail("--from_resume must be 0 or 1");
-  if (f.saveInterval < 0)
-    fail("--save_interval must not be negative");
-  if (f.maxSteps < 0)
-    fail("--max_steps must not be negative");
-  auto positive = [](int64_t v, const char *name) {
-    if (v < 1)
-      fail(std::string("--") + name + " must be positive");
-  };
-  positive(f.epochs, "epochs");
-  positive(f.batchSize, "batch_size");
-  positive(f.accumulationSteps, "accumulation_steps");
-  positive(f.logInterval, "log_interval");
-  positive(f.keepLast, "keep_last");
-  if (f.maxSeqLen < 2)
-    fail("--max_seq_len must be at least 2");
-  if (f.learningRate <= 0)
-    fail("--learning_rate must be positive");
   return f;
 }
 
