@@ -17,7 +17,9 @@
 #include "mind/runtime/Checkpoint.h"
 #include "mind/runtime/Cuda.h"
 #include "mind/runtime/Dataset.h"
+#include "mind/runtime/Distributed.h"
 #include "mind/runtime/Executor.h"
+#include "mind/runtime/Nccl.h"
 #include "mind/runtime/Optimizer.h"
 #include "mind/runtime/PinnedBatches.h"
 #include "mind/runtime/Sha256.h"
@@ -47,8 +49,14 @@ struct Flags : TrainerFlags {
   bool noCudaGraph = false, syncEachStep = false;
 };
 
+/// This process's rank in a data-parallel run (-1: a single process).
+int gRank = -1;
+
 [[noreturn]] void fail(const std::string &msg) {
-  std::cerr << "mind-trainer: error: " << msg << "\n";
+  std::cerr << "mind-trainer";
+  if (gRank >= 0)
+    std::cerr << "[rank " << gRank << "]";
+  std::cerr << ": error: " << msg << "\n";
   std::exit(1);
 }
 
@@ -228,7 +236,7 @@ struct SaveContext {
   nlohmann::json config, training;
   std::string runId, tokenizerSha256 = "none";
   uint64_t seed = 0;
-  int64_t batchSize = 0, iters = 0, keepLast = 1;
+  int64_t batchSize = 0, iters = 0, keepLast = 1, worldSize = 1;
   bool lossScaling = false;
 };
 
@@ -254,7 +262,7 @@ bool saveCheckpoint(const SaveContext &c, Executor &ex, bool atBoundary,
   st.step = os.step;
   st.microStep = nextEpoch * c.iters + nextIt;
   st.epoch = nextEpoch;
-  st.worldSize = 1;
+  st.worldSize = c.worldSize;
   st.cursor = {nextEpoch, nextIt, c.batchSize, c.iters};
   // Initialisation, synthetic data and the data order are pure functions of
   // (seed[, epoch]); the plan draws no random numbers (no dropout).
@@ -284,6 +292,16 @@ int main(int argc, char **argv) {
   // checkpoint kept), not kill the process with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);
   Flags f = parseFlags(argc, argv);
+  DistEnv dist;
+  try {
+    dist = distEnvFromEnvironment();
+  } catch (const std::exception &e) {
+    fail(e.what());
+  }
+  if (dist.distributed())
+    gRank = dist.rank;
+  // As in MiniMind, only rank 0 logs and saves.
+  const bool lead = dist.rank == 0;
   try {
     Bundle bundle;
     std::string source = f.bundle;
@@ -312,19 +330,37 @@ int main(int argc, char **argv) {
             : openTokenSamples(f.dataPath, f.maxSeqLen, vocab);
     LoaderOptions loaderOptions = trainerLoaderOptions(
         f.batchSize, static_cast<uint64_t>(f.seed), f.shuffle != 0);
-    int64_t iters = data->numSamples() / f.batchSize;
+    loaderOptions.sampler.rank = dist.rank;
+    loaderOptions.sampler.worldSize = dist.worldSize;
+    int64_t iters =
+        DistributedSampler(data->numSamples(), loaderOptions.sampler)
+            .samplesPerRank() /
+        f.batchSize;
     if (iters < 1)
       fail("the data holds " + std::to_string(data->numSamples()) +
            " samples of " + std::to_string(f.maxSeqLen) +
-           " tokens: fewer than one batch of " + std::to_string(f.batchSize));
+           " tokens: fewer than one batch of " + std::to_string(f.batchSize) +
+           (dist.distributed()
+                ? " for each of " + std::to_string(dist.worldSize) + " ranks"
+                : std::string()));
 
+    if (dist.distributed())
+      MIND_CUDA_CHECK(cudaSetDevice(dist.localRank),
+                      "select device " + std::to_string(dist.localRank) +
+                          " (LOCAL_RANK)");
     PeakMemory peakMemory; // before anything of ours is on the device
     ExecutorOptions eo;
+    eo.device = dist.localRank;
     eo.cudaGraph = !f.noCudaGraph;
     eo.syncEachStep = f.syncEachStep;
     Executor ex(bundle, eo);
     const Plan &plan = ex.plan();
     const ParamLayout &layout = ex.layout();
+    // Data parallel: gradients are averaged before every optimizer step, so
+    // all ranks apply the same update to the same weights.
+    std::unique_ptr<NcclComm> comm;
+    if (dist.distributed())
+      comm = NcclComm::create(dist);
 
     SaveContext save;
     save.stem = checkpointStem(f.saveDir, f.saveWeight, hidden, useMoe);
@@ -349,6 +385,7 @@ int main(int argc, char **argv) {
     save.seed = static_cast<uint64_t>(f.seed);
     save.batchSize = f.batchSize;
     save.iters = iters;
+    save.worldSize = dist.worldSize;
     save.keepLast = f.keepLast;
     save.lossScaling = f.dtype == "float16";
     save.runId = newRunId();
@@ -362,7 +399,7 @@ int main(int argc, char **argv) {
       if (std::filesystem::exists(resumeFile))
         resumed = loadResumeFile(resumeFile, save.specs, save.config,
                                  save.tokenizerSha256);
-      else
+      else if (lead)
         std::printf("mind-trainer: no resume file %s; starting fresh\n",
                     resumeFile.c_str());
     }
@@ -387,8 +424,15 @@ int main(int argc, char **argv) {
     oc.dynamicLossScale = f.dtype == "float16";
     ex.initOptimizer(oc); // also sets grad_scale = scale / accumulation
     cudaDeviceProp prop{};
-    MIND_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0), "query device 0");
-    std::printf(
+    MIND_CUDA_CHECK(cudaGetDeviceProperties(&prop, eo.device),
+                    "query device " + std::to_string(eo.device));
+    if (dist.distributed() && lead)
+      std::printf("mind-trainer: data parallel over %d ranks (NCCL), %lld "
+                  "samples per rank per epoch\n",
+                  dist.worldSize,
+                  static_cast<long long>(iters * f.batchSize));
+    if (lead)
+      std::printf(
         "mind-trainer: %s, %.3fM parameters, device %s (%s), dtype "
         "%s, %lld samples x %lld tokens, %lld micro-steps per epoch%s\n",
         source.c_str(), paramCount / 1e6, prop.name, deviceArch().c_str(),
@@ -409,7 +453,8 @@ int main(int argc, char **argv) {
                   << "uninterrupted one\n";
       // MiniMind's rule: the global batch changed with the world size.
       int64_t it =
-          rescaleStepForWorldSize(st.cursor.batchIndex, st.worldSize, 1);
+          rescaleStepForWorldSize(st.cursor.batchIndex, st.worldSize,
+                                  dist.worldSize);
       startEpoch = st.cursor.epoch + it / iters;
       startIt = it % iters;
       for (size_t i = 0; i < save.specs.size(); ++i) {
@@ -430,7 +475,8 @@ int main(int argc, char **argv) {
       ex.setOptimizerState(os); // grad_scale follows the restored scale
       optimizerCalls = os.step + os.skippedSteps;
       save.runId = st.runId;
-      std::printf("mind-trainer: resumed from %s (run %s): epoch %lld, "
+      if (lead)
+        std::printf("mind-trainer: resumed from %s (run %s): epoch %lld, "
                   "micro-step %lld/%lld, optimizer step %lld\n",
                   resumeFile.c_str(), st.runId.c_str(),
                   static_cast<long long>(startEpoch + 1),
@@ -441,7 +487,7 @@ int main(int argc, char **argv) {
     }
 
     std::ofstream metrics;
-    if (!f.metrics.empty()) {
+    if (!f.metrics.empty() && lead) {
       std::filesystem::path parent =
           std::filesystem::path(f.metrics).parent_path();
       std::error_code ec;
@@ -461,6 +507,8 @@ int main(int argc, char **argv) {
       total = f.maxSteps;
     int64_t done = startEpoch * iters + startIt, startDone = done;
     auto trySave = [&](int64_t nextEpoch, int64_t nextIt) {
+      if (!lead)
+        return false;
       try {
         return saveCheckpoint(save, ex, microInWindow == 0, nextEpoch,
                               nextIt);
@@ -498,19 +546,23 @@ int main(int argc, char **argv) {
         bool stepped = false;
         if (++microInWindow == f.accumulationSteps) {
           microInWindow = 0;
+          if (comm)
+            comm->allReduceMean(ex.gradRegion(), layout.numElements(),
+                                ex.stream());
           ex.optimizerStep(lr);
           ++optimizerCalls;
           stepped = true;
         }
         peakMemory.sample();
         bool last = done + 1 == total;
-        if ((it + 1) % f.logInterval == 0 || it == 0 || last) {
+        if (lead && ((it + 1) % f.logInterval == 0 || it == 0 || last)) {
           double secs = std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count();
           int64_t ran = done + 1 - startDone;
           double perStep = secs / ran;
-          double tokS = ran * f.batchSize * seq / secs;
+          // All ranks together (the loss is rank 0's, as MiniMind logs it).
+          double tokS = ran * f.batchSize * seq * dist.worldSize / secs;
           std::printf("Epoch:[%lld/%lld](%lld/%lld) loss:%.6f lr:%.8f "
                       "epoch_Time:%.1fmin tokens/s:%.0f\n",
                       static_cast<long long>(epoch + 1),
@@ -542,6 +594,8 @@ int main(int argc, char **argv) {
     }
     ex.synchronize();
     peakMemory.sample();
+    if (!lead)
+      return 0;
     std::printf("mind-trainer: peak device memory: %.1f MiB\n",
                 peakMemory.mib());
     bool wrote = trySave(done / iters, done % iters);

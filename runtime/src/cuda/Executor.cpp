@@ -89,7 +89,8 @@ Executor::Executor(const Bundle &bundle, ExecutorOptions options)
   if (!cudaDeviceAvailable())
     throw CudaError("no CUDA device: the GPU trainer needs one (the CPU "
                     "reference trainer is `mind-train --device=cpu`)");
-  MIND_CUDA_CHECK(cudaSetDevice(0), "select device 0");
+  MIND_CUDA_CHECK(cudaSetDevice(options.device),
+                  "select device " + std::to_string(options.device));
   // A blocking stream: ordered with the legacy default stream, so helpers
   // such as DeviceBuffer::upload/fill need no extra synchronization.
   MIND_CUDA_CHECK(cudaStreamCreate(&x.stream), "create the stream");

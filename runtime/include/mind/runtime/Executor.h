@@ -1,6 +1,6 @@
 //===- Executor.h - run a bundle's plan on the GPU --------------*- C++ -*-===//
 //
-// Loads a Bundle on device 0: one cudaMalloc arena of plan.arenaBytes
+// Loads a Bundle on a device (ExecutorOptions::device): one cudaMalloc arena of plan.arenaBytes
 // (zero-filled), the cubin, a cuBLASLt handle with every GemmStep prepared,
 // and one stream. A micro-step enqueues every plan step in order; after a
 // warm-up micro-step it is captured as a CUDA graph and replayed. The
@@ -28,6 +28,8 @@
 namespace mind::runtime {
 
 struct ExecutorOptions {
+  /// The CUDA device to run on (a data-parallel rank's LOCAL_RANK).
+  int device = 0;
   /// Capture the micro-step, and the optimizer step, as CUDA graphs after
   /// one eager warm-up run each.
   bool cudaGraph = true;
