@@ -10,6 +10,9 @@
 // Same flags, same log line, same checkpoint files (Checkpoint.h): a
 // weights-only fp16 file and, at optimizer-step boundaries, a resume file
 // from which --from_resume 1 continues exactly (docs/Checkpoints.md).
+// Under torchrun each rank trains its DistributedSampler share and the
+// gradients are averaged with NCCL before every optimizer step
+// (Distributed.h, Nccl.h); rank 0 logs and saves.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,11 +66,12 @@ int gRank = -1;
 Flags parseFlags(int argc, char **argv) {
   cxxopts::Options opts(
       "mind-trainer",
-      "Train the MiniMind model compiled into a bundle on the GPU (device 0), "
-      "with MiniMind's flags. The bundle fixes the model, batch_size, "
-      "max_seq_len and dtype: those flags default to the bundle's values and "
-      "must match them when given. The CPU reference trainer is `mind-train "
-      "--device=cpu CONFIG`.");
+      "Train the MiniMind model compiled into a bundle on the GPU (device 0; "
+      "under `torchrun --nproc_per_node N --no-python` one process per GPU, "
+      "data parallel over NCCL), with MiniMind's flags. The bundle fixes the "
+      "model, batch_size, max_seq_len and dtype: those flags default to the "
+      "bundle's values and must match them when given. The CPU reference "
+      "trainer is `mind-train --device=cpu CONFIG`.");
   TrainerFlagDefaults defaults;
   defaults.device = "cuda";
   defaults.deviceHelp = "cuda (GPU 0; the only device this trainer runs on)";
