@@ -135,3 +135,19 @@ TrainerFlags mind::runtime::readTrainerFlags(const cxxopts::ParseResult &r,
     bad("--grad_clip must be positive");
   return f;
 }
+
+nlohmann::json mind::runtime::trainingSettings(const TrainerFlags &f,
+                                               int64_t numSamples) {
+  return {{"epochs", f.epochs},
+          {"batch_size", f.batchSize},
+          {"learning_rate", f.learningRate},
+          {"accumulation_steps", f.accumulationSteps},
+          {"grad_clip", f.gradClip},
+          {"max_seq_len", f.maxSeqLen},
+          {"dtype", f.dtype},
+          {"seed", f.seed},
+          {"shuffle", f.shuffle},
+          {"data",
+           {{"path", f.dataPath.empty() ? "synthetic" : f.dataPath},
+            {"num_samples", numSamples}}}};
+}

@@ -373,19 +373,7 @@ int main(int argc, char **argv) {
       save.specs.push_back({b.name, b.shape});
     }
     save.config = config;
-    // The settings that shape the trajectory; a resume warns on changes.
-    save.training = {{"epochs", f.epochs},
-                     {"batch_size", f.batchSize},
-                     {"learning_rate", f.learningRate},
-                     {"accumulation_steps", f.accumulationSteps},
-                     {"grad_clip", f.gradClip},
-                     {"max_seq_len", f.maxSeqLen},
-                     {"dtype", f.dtype},
-                     {"seed", f.seed},
-                     {"shuffle", f.shuffle},
-                     {"data",
-                      {{"path", f.dataPath.empty() ? "synthetic" : f.dataPath},
-                       {"num_samples", data->numSamples()}}}};
+    save.training = trainingSettings(f, data->numSamples());
     save.seed = static_cast<uint64_t>(f.seed);
     save.batchSize = f.batchSize;
     save.iters = iters;

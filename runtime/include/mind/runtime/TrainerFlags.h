@@ -11,6 +11,7 @@
 #define MIND_RUNTIME_TRAINERFLAGS_H
 
 #include <cxxopts.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -46,6 +47,10 @@ void addTrainerOptions(cxxopts::Options &opts, const TrainerFlagDefaults &d);
 /// be positive").
 TrainerFlags readTrainerFlags(const cxxopts::ParseResult &r,
                               const TrainerFlagDefaults &d);
+
+/// The settings that shape a run's trajectory, as resume files store them
+/// (ResumeState::training): resuming with different ones warns.
+nlohmann::json trainingSettings(const TrainerFlags &f, int64_t numSamples);
 
 } // namespace mind::runtime
 
