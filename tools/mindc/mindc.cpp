@@ -108,10 +108,12 @@ Commands:
       Print the IR of the model at a stage (default: train, bfloat16);
       plan: the GPU plan lowered from the fused IR (buffers, then steps).
   mindc report CONFIG [--json]
-      Parameter count, matmul FLOPs per token and per micro-step.
-  mindc compile CONFIG -o TRAINER [--emit=trainer|bundle] [--dtype=T] [--arch=sm_90a]
+      Parameter count, matmul FLOPs per token and per micro-step, planned
+      device memory.
+  mindc compile CONFIG -o OUT [--emit=trainer|bundle|cuda] [--dtype=T] [--arch=sm_90a]
       Compile the training step for the GPU: a trainer executable (the
-      mind-trainer runtime with the bundle embedded) or the bundle alone.
+      mind-trainer runtime with the bundle embedded), the bundle alone, or
+      the CUDA source of the kernels emitted from the IR.
   mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
       Run one train step on the reference interpreter and write loss,
       aux_loss, logits and grad.<param>.
