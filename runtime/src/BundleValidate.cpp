@@ -9,6 +9,7 @@
 
 #include "mind/runtime/Bundle.h"
 #include "mind/runtime/OptimizerSpecs.h"
+#include "mind/runtime/Safetensors.h"
 
 #include <algorithm>
 #include <numeric>
@@ -20,13 +21,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string &msg) {
   throw BundleError("plan: " + msg);
-}
-
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 std::string bufName(const Plan &plan, int64_t id) {
@@ -72,13 +66,13 @@ void checkBuffers(const Plan &plan) {
     try {
       numel = numElements(b.shape);
     } catch (const std::exception &) {
-      fail(what + ": bad shape " + shapeStr(b.shape));
+      fail(what + ": bad shape " + shapeText(b.shape));
     }
     if (numel == 0)
-      fail(what + ": empty shape " + shapeStr(b.shape));
+      fail(what + ": empty shape " + shapeText(b.shape));
     if (numel > (UINT64_MAX / 8) || b.bytes != numel * dtypeSize(b.dtype))
       fail(what + ": " + std::to_string(b.bytes) + " bytes, but shape " +
-           shapeStr(b.shape) + " of " + dtypeName(b.dtype) + " needs " +
+           shapeText(b.shape) + " of " + dtypeName(b.dtype) + " needs " +
            std::to_string(numel * dtypeSize(b.dtype)));
     if (b.offset % kArenaAlignment != 0)
       fail(what + ": offset " + std::to_string(b.offset) +
@@ -169,7 +163,7 @@ void checkGemmStep(const Plan &plan, const GemmStep &g,
                         const char *op) {
     if (numElements(buf.shape) != static_cast<uint64_t>(rows) * cols)
       fail(where + ": " + op + " '" + buf.name + "' has shape " +
-           shapeStr(buf.shape) + ", the GEMM reads " + std::to_string(rows) +
+           shapeText(buf.shape) + ", the GEMM reads " + std::to_string(rows) +
            "x" + std::to_string(cols));
   };
   checkNumel(a, g.m, g.k, "A");
@@ -238,8 +232,8 @@ ParamLayout paramLayout(const Plan &plan) {
            "', expected '" + p.name +
            ".grad' (grads follow the params' order)");
     if (g.shape != p.shape)
-      fail("'" + g.name + "' has shape " + shapeStr(g.shape) + ", its param " +
-           shapeStr(p.shape));
+      fail("'" + g.name + "' has shape " + shapeText(g.shape) + ", its param " +
+           shapeText(p.shape));
     if (i > 0 && (p.offset < end || p.offset - end >= kArenaAlignment))
       fail("param '" + p.name + "' at offset " + std::to_string(p.offset) +
            " does not follow the previous param (ending at " +
@@ -289,9 +283,9 @@ TrainingInterface trainingInterface(const Plan &plan) {
     bool scalarOk = shape.empty() && numElements(b.shape) == 1;
     if (b.kind != kind || b.dtype != dtype || (b.shape != shape && !scalarOk))
       fail(std::string("'") + name + "' must be a " + bufferKindName(kind) +
-           " " + dtypeName(dtype) + " " + shapeStr(shape) + ", not a " +
+           " " + dtypeName(dtype) + " " + shapeText(shape) + ", not a " +
            bufferKindName(b.kind) + " " + dtypeName(b.dtype) + " " +
-           shapeStr(b.shape));
+           shapeText(b.shape));
     return id;
   };
   std::vector<int64_t> bs = {t.batch, t.seq};

@@ -32,13 +32,6 @@ constexpr const char *kConfig = "mind.config";
   throw CheckpointError(path + ": " + msg);
 }
 
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 // Digest of tensors sorted by name: name, dtype, shape and bytes of each,
 // length-prefixed so that no two different tensor sets hash alike.
 std::string tensorsDigest(const std::vector<const TensorView *> &views) {

@@ -9,13 +9,6 @@
 using namespace mind::runtime;
 
 namespace {
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 std::string bufferRef(int64_t id) { return "%" + std::to_string(id); }
 
 std::string argText(const KernelArg &a) {
@@ -50,7 +43,7 @@ std::string mind::runtime::describePlan(const Plan &plan) {
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const BufferDesc &b = plan.buffers[i];
     os << bufferRef(static_cast<int64_t>(i)) << " " << bufferKindName(b.kind)
-       << " " << dtypeName(b.dtype) << " " << shapeText(b.shape) << " @"
+       << " " << dtypeName(b.dtype) << " " << shapeText(b.shape, "x") << " @"
        << b.offset << " " << b.bytes << " " << b.name << "\n";
   }
   os << "// steps (one micro-step, in order)\n";

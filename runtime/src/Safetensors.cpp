@@ -127,13 +127,6 @@ std::optional<uint64_t> checkedBytes(uint64_t numel, DType dtype) {
   return bytes;
 }
 
-std::string shapeToString(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 /// Parses and validates the header of an image; fills the file's tables.
 class HeaderValidator {
 public:
@@ -264,6 +257,13 @@ std::vector<uint16_t> convertAll(const std::vector<float> &values,
 size_t dtypeSize(DType dtype) { return info(dtype).size; }
 const char *dtypeName(DType dtype) { return info(dtype).name; }
 
+std::string shapeText(const std::vector<int64_t> &shape, const char *sep) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? sep : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 std::optional<DType> parseDType(std::string_view name) {
   for (const DTypeInfo &i : kDTypes)
     if (name == i.name)
@@ -281,9 +281,9 @@ uint64_t numElements(const std::vector<int64_t> &shape) {
   for (int64_t d : shape) {
     if (d < 0)
       throw SafetensorsError("negative dimension in shape " +
-                             shapeToString(shape));
+                             shapeText(shape, ","));
     if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
-      throw SafetensorsError("shape " + shapeToString(shape) +
+      throw SafetensorsError("shape " + shapeText(shape, ",") +
                              " overflows the element count");
   }
   return n;
@@ -487,7 +487,7 @@ void SafetensorsWriter::addEntry(const std::string &name, DType dtype,
   if (!expected || *expected != nbytes)
     throw SafetensorsError(where + std::to_string(nbytes) +
                            " bytes given but dtype " + dtypeName(dtype) +
-                           " and shape " + shapeToString(shape) + " need " +
+                           " and shape " + shapeText(shape, ",") + " need " +
                            (expected ? std::to_string(*expected) : "more"));
   if (nbytes && !data)
     throw SafetensorsError(where + "null data");

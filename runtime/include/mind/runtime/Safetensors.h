@@ -59,6 +59,9 @@ enum class DType {
 size_t dtypeSize(DType dtype);
 /// The header spelling, e.g. "BF16".
 const char *dtypeName(DType dtype);
+/// A shape for messages: "[2, 3]" (or "[2,3]", "[2x3]" with `sep`).
+std::string shapeText(const std::vector<int64_t> &shape,
+                      const char *sep = ", ");
 /// Parses a header spelling; std::nullopt for an unknown one.
 std::optional<DType> parseDType(std::string_view name);
 bool isFloatingPoint(DType dtype);
