@@ -85,6 +85,22 @@ protected:
                                            all.begin() + (k + 1) * n});
   }
 
+  double accumulation() const { return meta["accumulation_steps"]; }
+
+  /// @train_step's arguments for micro-step 0: the golden initial weights,
+  /// its ids/targets/mask and `gradScale`.
+  std::vector<Tensor> microStepZeroArgs(double gradScale) {
+    auto weights = mind::loadParameters(*tensors, params, "init.");
+    std::vector<Tensor> args;
+    for (auto [p, w] : llvm::zip(params, weights))
+      args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
+    args.push_back(input("ids", 0));
+    args.push_back(input("targets", 0));
+    args.push_back(input("mask", 0));
+    args.push_back(Tensor::fromData({}, {gradScale}));
+    return args;
+  }
+
   nlohmann::json meta;
   std::unique_ptr<SafetensorsFile> tensors;
   mind::MiniMindConfig config;
@@ -113,15 +129,7 @@ TEST_P(Golden, ParameterTableMatches) {
 }
 
 TEST_P(Golden, MicroStepZeroLogitsLossesAndGradients) {
-  auto weights = mind::loadParameters(*tensors, params, "init.");
-  std::vector<Tensor> args;
-  for (auto [p, w] : llvm::zip(params, weights))
-    args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
-  args.push_back(input("ids", 0));
-  args.push_back(input("targets", 0));
-  args.push_back(input("mask", 0));
-  double accum = meta["accumulation_steps"];
-  args.push_back(Tensor::fromData({}, {1.0 / accum}));
+  std::vector<Tensor> args = microStepZeroArgs(1.0 / accumulation());
 
   Value logits;
   step.walk([&](mind::CrossEntropyOp op) { logits = op.getLogits(); });
@@ -158,15 +166,7 @@ TEST_P(Golden, MicroStepZeroInBf16IsCloseToFp32Golden) {
   bf16Step.walk([&](mind::CastOp) { ++casts; });
   EXPECT_GT(casts, 0) << "the bf16 step must contain explicit casts";
 
-  auto weights = mind::loadParameters(*tensors, params, "init.");
-  std::vector<Tensor> args;
-  for (auto [p, w] : llvm::zip(params, weights))
-    args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
-  args.push_back(input("ids", 0));
-  args.push_back(input("targets", 0));
-  args.push_back(input("mask", 0));
-  double accum = meta["accumulation_steps"];
-  args.push_back(Tensor::fromData({}, {1.0 / accum}));
+  std::vector<Tensor> args = microStepZeroArgs(1.0 / accumulation());
   auto results = mind::Interpreter().run(bf16Step, args);
 
   const auto &s0 = meta["steps"][0];
@@ -212,14 +212,7 @@ TEST_P(Golden, FusedBf16StepEqualsTheUnfusedOneExactly) {
   EXPECT_GT(regions, 0);
   EXPECT_GT(multiOutput, 0); // silu(gate) is stored for the backward
 
-  auto weights = mind::loadParameters(*tensors, params, "init.");
-  std::vector<Tensor> args;
-  for (auto [p, w] : llvm::zip(params, weights))
-    args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
-  args.push_back(input("ids", 0));
-  args.push_back(input("targets", 0));
-  args.push_back(input("mask", 0));
-  args.push_back(Tensor::fromData({}, {0.125}));
+  std::vector<Tensor> args = microStepZeroArgs(0.125);
   auto want = mind::Interpreter().run(
       plain->lookupSymbol<func::FuncOp>("train_step"), args);
   auto got = mind::Interpreter().run(fusedStep, args);
