@@ -14,11 +14,11 @@ double minimindLr(int64_t step, int64_t totalSteps, double baseLr) {
     throw std::invalid_argument(
         "minimindLr: totalSteps must be positive (got " +
         std::to_string(totalSteps) + ")");
-  // Same operation order as the Python: math.pi * step / total_steps.
+  // Same operation order as MiniMind's get_lr:
+  // lr * (0.1 + 0.45 * (1 + math.cos(math.pi * current_step / total_steps))).
   const double pi = 3.14159265358979323846;
-  return baseLr / 10 + 0.5 * baseLr *
-                           (1 + std::cos(pi * static_cast<double>(step) /
-                                         static_cast<double>(totalSteps)));
+  return baseLr * (0.1 + 0.45 * (1 + std::cos(pi * static_cast<double>(step) /
+                                              static_cast<double>(totalSteps))));
 }
 
 void adamwUpdate(float *param, const float *grad, float *expAvg,

@@ -3,7 +3,8 @@
 // Runs the plan of a bundle (appended to this executable by `mindc compile`,
 // or given with --bundle) with MiniMind's trainer semantics, exactly as
 // `mind-train --device=cpu` does on the interpreter: LR set every
-// micro-step by the cosine schedule, gradients of (loss + aux) /
+// micro-step by MiniMind's cosine schedule (base at the first micro-step,
+// base/10 at the end), gradients of (loss + aux) /
 // accumulation_steps accumulated in fp32, then every accumulation_steps
 // micro-steps global-norm clipping and AdamW on the fp32 master weights
 // (on the device; float16 adds GradScaler-style dynamic loss scaling).

@@ -215,8 +215,9 @@ def param_count(cfg: MiniMindConfig) -> int:
 # ----------------------------------------------------------------------------
 
 def get_lr(step: int, total_steps: int, base_lr: float) -> float:
-    """lr = base/10 + 0.5*base*(1 + cos(pi * step / total)), every micro-step."""
-    return base_lr / 10 + 0.5 * base_lr * (1 + math.cos(math.pi * step / total_steps))
+    """lr = base*(0.1 + 0.45*(1 + cos(pi * step / total))), every micro-step:
+    starts at base, ends at base/10 (MiniMind's get_lr since 2025-12-31)."""
+    return base_lr * (0.1 + 0.45 * (1 + math.cos(math.pi * step / total_steps)))
 
 
 # ----------------------------------------------------------------------------

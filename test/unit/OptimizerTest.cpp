@@ -30,14 +30,19 @@ TEST(MinimindLrTest, MatchesGoldenSchedule) {
 }
 
 TEST(MinimindLrTest, EndpointsAndErrors) {
-  // Starts at 1.1 * base, ends (step == total) at base / 10.
-  EXPECT_DOUBLE_EQ(minimindLr(0, 100, 5e-4), 5.5e-4);
-  EXPECT_DOUBLE_EQ(minimindLr(50, 100, 5e-4), 5e-5 + 2.5e-4);
+  // MiniMind's get_lr starts at exactly base and ends (step == total) at
+  // base / 10; the cosine midpoint is 0.1 + 0.45 = 0.55 of base.
+  EXPECT_DOUBLE_EQ(minimindLr(0, 100, 5e-4), 5e-4);
+  EXPECT_DOUBLE_EQ(minimindLr(0, 7, 3e-3), 3e-3);
+  EXPECT_DOUBLE_EQ(minimindLr(50, 100, 5e-4), 0.55 * 5e-4);
   EXPECT_NEAR(minimindLr(100, 100, 5e-4), 5e-5, 1e-18);
+  // The last micro-step a trainer runs is total - 1: just above base / 10.
+  EXPECT_GT(minimindLr(99, 100, 5e-4), 5e-5);
+  EXPECT_LT(minimindLr(99, 100, 5e-4), 5e-5 * 1.003);
   // Epoch e, micro-step s of `iters`: step = e*iters + s.
   EXPECT_DOUBLE_EQ(minimindLr(1 * 10 + 3, 2 * 10, 1.0),
-                   0.1 +
-                       0.5 * (1 + std::cos(3.14159265358979323846 * 13 / 20)));
+                   0.1 + 0.45 * (1 + std::cos(3.14159265358979323846 * 13 /
+                                              20)));
   EXPECT_THROW(minimindLr(0, 0, 1.0), std::invalid_argument);
 }
 

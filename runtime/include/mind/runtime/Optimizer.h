@@ -16,7 +16,8 @@
 
 namespace mind::runtime {
 
-/// MiniMind's get_lr: base/10 + 0.5*base*(1 + cos(pi*step/totalSteps)).
+/// MiniMind's get_lr: base * (0.1 + 0.45*(1 + cos(pi*step/totalSteps))): starts
+/// at exactly base (step 0) and ends at base/10 (step == totalSteps).
 /// Set every micro-step with step = epoch*iters + microStep and
 /// totalSteps = epochs*iters. Throws std::invalid_argument if totalSteps <= 0.
 double minimindLr(int64_t step, int64_t totalSteps, double baseLr);
