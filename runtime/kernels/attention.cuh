@@ -4,7 +4,7 @@
 // no S x S matrix ever reaches global memory. No float atomics: every output
 // element is summed by one block in a fixed order, so runs are bitwise
 // reproducible (what an exact resume needs). Launch rules and argument
-// orders: runtime/include/mind/runtime/AttentionSpecs.h.
+// orders: runtime/abi/include/mind/abi/AttentionSpecs.h.
 //
 // This file is the fp32-storage path (16-bit storage runs the tensor-core
 // kernels of attention_mma.cuh): every tile product goes through

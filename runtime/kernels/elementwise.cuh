@@ -1,6 +1,6 @@
 // Elementwise kernels (silu, add, mul, swiglu and their gradients, cast,
 // fill, fp32 gradient accumulation), RoPE and rank <= 4 transposes.
-// Launch rules and argument orders: mind/runtime/DenseKernelSpecs.h.
+// Launch rules and argument orders: mind/abi/DenseKernelSpecs.h.
 //
 // Every flat kernel walks packs of kEwPack consecutive elements with a
 // grid-stride loop; a pack is one vector load/store when all pointers are

@@ -1,7 +1,7 @@
 // Token embedding lookup and its gradient (a deterministic scatter-add: the
 // tokens of a chunk are sorted by id, then each table row sums its chunk
 // partials in chunk order; no float atomics).
-// Launch rules and argument orders: mind/runtime/DenseKernelSpecs.h.
+// Launch rules and argument orders: mind/abi/DenseKernelSpecs.h.
 
 namespace mind {
 namespace emb_detail {

@@ -1,6 +1,6 @@
 // Softmax over the last dim and the masked cross-entropy loss, fp32 math.
 // Launch rules, argument orders and workspaces:
-// mind/runtime/DenseKernelSpecs.h.
+// mind/abi/DenseKernelSpecs.h.
 //
 // Row statistics use the online (max, sum of exp) form: one read of the row
 // gives both, and partial results merge exactly like single elements.

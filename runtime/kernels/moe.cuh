@@ -1,7 +1,7 @@
 // Mixture-of-experts kernels: top-k gating, routing (stable counting sort by
 // expert), dispatch / combine and the load-balancing aux loss, with their
 // gradients. Semantics: docs/Rationale/OpSet.md and ref:: RefKernelsMoE.cpp;
-// launch rules and argument orders: runtime/include/mind/runtime/MoeSpecs.h.
+// launch rules and argument orders: runtime/abi/include/mind/abi/MoeSpecs.h.
 // The grouped GEMM lives in moe_gemm.cuh.
 //
 // Every kernel is deterministic: no float atomics; sums run in a fixed order.

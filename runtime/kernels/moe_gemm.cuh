@@ -1,7 +1,7 @@
 // Grouped GEMM of the mixture-of-experts layers (OpSet.md `grouped_linear`
 // and its gradient): the routed rows of expert e (offsets[e] ..< offsets[e+1],
 // read on the device) times that expert's weight [N, K]. Launch rules and
-// argument orders: runtime/include/mind/runtime/MoeSpecs.h.
+// argument orders: runtime/abi/include/mind/abi/MoeSpecs.h.
 //
 // The E expert weights (and weight gradients) are 64 separate pointer
 // parameters w00..w77 (two octal digits: w<d><i> is expert 8*d+i), so each is

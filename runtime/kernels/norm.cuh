@@ -1,6 +1,6 @@
 // RMSNorm forward and backward: y = w * x * rsqrt(mean(x^2) + eps) over the
 // last dim, statistics in fp32. One warp per row; blocks are (32, warps).
-// Launch rules and argument orders: mind/runtime/DenseKernelSpecs.h.
+// Launch rules and argument orders: mind/abi/DenseKernelSpecs.h.
 //
 // The weight gradient dw = sum_rows dy * x * rstd is reduced in two
 // deterministic stages: rmsnorm_grad writes one partial dw row per block

@@ -17,18 +17,18 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mind/runtime/Bundle.h"
-#include "mind/runtime/Checkpoint.h"
-#include "mind/runtime/Cuda.h"
-#include "mind/runtime/Dataset.h"
-#include "mind/runtime/Distributed.h"
-#include "mind/runtime/Executor.h"
-#include "mind/runtime/Nccl.h"
-#include "mind/runtime/Optimizer.h"
-#include "mind/runtime/PinnedBatches.h"
-#include "mind/runtime/Sha256.h"
-#include "mind/runtime/TrainerFlags.h"
-#include "mind/runtime/TokenData.h"
+#include "mind/abi/Bundle.h"
+#include "mind/io/Checkpoint.h"
+#include "mind/exec/Cuda.h"
+#include "mind/data/Dataset.h"
+#include "mind/exec/Distributed.h"
+#include "mind/exec/Executor.h"
+#include "mind/exec/Nccl.h"
+#include "mind/exec/Optimizer.h"
+#include "mind/exec/PinnedBatches.h"
+#include "mind/io/Sha256.h"
+#include "mind/exec/TrainerFlags.h"
+#include "mind/data/TokenData.h"
 
 #include <cxxopts.hpp>
 

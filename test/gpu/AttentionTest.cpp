@@ -19,7 +19,7 @@
 
 #include "GpuTest.h"
 
-#include "mind/runtime/KernelSpecs.h"
+#include "mind/abi/KernelSpecs.h"
 
 #include <algorithm>
 #include <cmath>

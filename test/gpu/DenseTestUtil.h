@@ -11,7 +11,7 @@
 #define MIND_TEST_GPU_DENSETESTUTIL_H
 
 #include "GpuTest.h"
-#include "mind/runtime/KernelSpecs.h"
+#include "mind/abi/KernelSpecs.h"
 
 #include <algorithm>
 #include <cmath>

@@ -11,10 +11,10 @@
 
 #include "GpuTest.h"
 
-#include "mind/runtime/Bundle.h"
-#include "mind/runtime/Executor.h"
-#include "mind/runtime/Optimizer.h"
-#include "mind/runtime/Safetensors.h"
+#include "mind/abi/Bundle.h"
+#include "mind/exec/Executor.h"
+#include "mind/exec/Optimizer.h"
+#include "mind/io/Safetensors.h"
 
 #include <nlohmann/json.hpp>
 

@@ -11,8 +11,8 @@
 #include "GpuTest.h"
 #include "PlanTestUtil.h"
 
-#include "mind/runtime/Executor.h"
-#include "mind/runtime/Optimizer.h"
+#include "mind/exec/Executor.h"
+#include "mind/exec/Optimizer.h"
 
 using namespace mind;
 using namespace mind::gputest;

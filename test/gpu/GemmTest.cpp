@@ -12,7 +12,7 @@
 
 #include "GpuTest.h"
 
-#include "mind/runtime/Gemm.h"
+#include "mind/exec/Gemm.h"
 
 using namespace mind;
 using namespace mind::gputest;

@@ -12,8 +12,8 @@
 #define MIND_TEST_GPU_GPUTEST_H
 
 #include "mind/Interpreter/RefKernels.h"
-#include "mind/runtime/Cuda.h"
-#include "mind/runtime/Nvrtc.h"
+#include "mind/exec/Cuda.h"
+#include "mind/kernels/Nvrtc.h"
 
 #include <gtest/gtest.h>
 

@@ -3,9 +3,9 @@
 #ifndef MIND_TEST_GPU_PLANTESTUTIL_H
 #define MIND_TEST_GPU_PLANTESTUTIL_H
 
-#include "mind/runtime/Bundle.h"
-#include "mind/runtime/Nvrtc.h"
-#include "mind/runtime/OptimizerSpecs.h"
+#include "mind/abi/Bundle.h"
+#include "mind/kernels/Nvrtc.h"
+#include "mind/abi/OptimizerSpecs.h"
 
 namespace mind::gputest {
 

@@ -1,7 +1,7 @@
 //===- BundleTest.cpp - plan JSON, bundle bytes, embedded bundles ---------===//
 
-#include "mind/runtime/Bundle.h"
-#include "mind/runtime/OptimizerSpecs.h"
+#include "mind/abi/Bundle.h"
+#include "mind/abi/OptimizerSpecs.h"
 
 #include <gtest/gtest.h>
 

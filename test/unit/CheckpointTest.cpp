@@ -8,9 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mind/runtime/Checkpoint.h"
-#include "mind/runtime/Safetensors.h"
-#include "mind/runtime/Sha256.h"
+#include "mind/io/Checkpoint.h"
+#include "mind/io/Safetensors.h"
+#include "mind/io/Sha256.h"
 
 #include <gtest/gtest.h>
 

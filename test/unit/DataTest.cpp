@@ -1,10 +1,10 @@
 //===- DataTest.cpp - shards, corpus encoding, dataset and loader ---------===//
 
-#include "mind/runtime/Corpus.h"
-#include "mind/runtime/Dataset.h"
-#include "mind/runtime/Shard.h"
-#include "mind/runtime/TokenData.h"
-#include "mind/runtime/Tokenizer.h"
+#include "mind/data/Corpus.h"
+#include "mind/data/Dataset.h"
+#include "mind/data/Shard.h"
+#include "mind/data/TokenData.h"
+#include "mind/data/Tokenizer.h"
 
 #include <gtest/gtest.h>
 

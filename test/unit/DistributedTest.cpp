@@ -1,6 +1,6 @@
 //===- DistributedTest.cpp - launch environment and rendezvous ------------===//
 
-#include "mind/runtime/Distributed.h"
+#include "mind/exec/Distributed.h"
 
 #include <gtest/gtest.h>
 

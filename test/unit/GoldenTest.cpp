@@ -13,7 +13,7 @@
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
-#include "mind/runtime/Safetensors.h"
+#include "mind/io/Safetensors.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"

@@ -1,6 +1,6 @@
 //===- OptimizerTest.cpp - LR schedule, AdamW and clipping tests ----------===//
 
-#include "mind/runtime/Optimizer.h"
+#include "mind/exec/Optimizer.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 //===- SafetensorsTest.cpp - safetensors reader/writer tests --------------===//
 
-#include "mind/runtime/Safetensors.h"
+#include "mind/io/Safetensors.h"
 
 #include <gtest/gtest.h>
 

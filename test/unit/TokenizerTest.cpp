@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mind/runtime/Tokenizer.h"
-#include "mind/runtime/BpeTrainer.h"
+#include "mind/data/Tokenizer.h"
+#include "mind/data/BpeTrainer.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

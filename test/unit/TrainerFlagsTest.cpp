@@ -1,6 +1,6 @@
 //===- TrainerFlagsTest.cpp - the trainers' shared MiniMind flags ---------===//
 
-#include "mind/runtime/TrainerFlags.h"
+#include "mind/exec/TrainerFlags.h"
 
 #include <gtest/gtest.h>
 

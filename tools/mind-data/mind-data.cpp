@@ -11,10 +11,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mind/runtime/BpeTrainer.h"
-#include "mind/runtime/Corpus.h"
-#include "mind/runtime/Shard.h"
-#include "mind/runtime/Tokenizer.h"
+#include "mind/data/BpeTrainer.h"
+#include "mind/data/Corpus.h"
+#include "mind/data/Shard.h"
+#include "mind/data/Tokenizer.h"
 
 #include <cxxopts.hpp>
 #include <nlohmann/json.hpp>

@@ -17,11 +17,11 @@
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
-#include "mind/runtime/Bundle.h"
+#include "mind/abi/Bundle.h"
 #ifdef MIND_HAVE_NVRTC
-#include "mind/runtime/Nvrtc.h"
+#include "mind/kernels/Nvrtc.h"
 #endif
-#include "mind/runtime/Safetensors.h"
+#include "mind/io/Safetensors.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"

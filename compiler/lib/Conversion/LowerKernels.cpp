@@ -11,7 +11,7 @@
 
 #include "mind/Codegen/ElementwiseEmitter.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
-#include "mind/runtime/KernelSpecs.h"
+#include "mind/abi/KernelSpecs.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 

@@ -5,7 +5,7 @@
 #include "PlanBuilder.h"
 #include "mind/Conversion/MemoryPlanner.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
-#include "mind/runtime/KernelSpecs.h"
+#include "mind/abi/KernelSpecs.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 

@@ -4,7 +4,7 @@
 
 #include "mind/Conversion/MemoryPlanner.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
-#include "mind/runtime/KernelSpecs.h"
+#include "mind/abi/KernelSpecs.h"
 
 #include "llvm/Support/raw_ostream.h"
 

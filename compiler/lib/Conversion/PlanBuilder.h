@@ -9,7 +9,7 @@
 #ifndef MIND_CONVERSION_PLANBUILDER_H
 #define MIND_CONVERSION_PLANBUILDER_H
 
-#include "mind/runtime/Plan.h"
+#include "mind/abi/Plan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"

@@ -14,7 +14,7 @@
 #ifndef MIND_CONVERSION_LOWERTOPLAN_H
 #define MIND_CONVERSION_LOWERTOPLAN_H
 
-#include "mind/runtime/Plan.h"
+#include "mind/abi/Plan.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace mind {

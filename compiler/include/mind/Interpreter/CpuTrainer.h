@@ -12,8 +12,8 @@
 #define MIND_INTERPRETER_CPUTRAINER_H
 
 #include "mind/Interpreter/Interpreter.h"
-#include "mind/runtime/Optimizer.h"
-#include "mind/runtime/Safetensors.h"
+#include "mind/exec/Optimizer.h"
+#include "mind/io/Safetensors.h"
 
 #include <string>
 #include <vector>
