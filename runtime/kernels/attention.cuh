@@ -3,8 +3,8 @@
 // other side through shared memory; softmax statistics are kept in fp32 and
 // no S x S matrix ever reaches global memory. No float atomics: every output
 // element is summed by one block in a fixed order, so runs are bitwise
-// reproducible (what an exact resume needs). Launch rules and argument
-// orders: runtime/abi/include/mind/abi/AttentionSpecs.h.
+// reproducible (what an exact resume needs). Launch rules: AttentionSpecs.h;
+// parameters: KernelSignatures.h.
 //
 // This file is the fp32-storage path (16-bit storage runs the tensor-core
 // kernels of attention_mma.cuh): every tile product goes through
@@ -129,6 +129,7 @@ template <typename T, int D>
 __global__ void __launch_bounds__(attn::kThreads)
     attention_fwd(const T *q, const T *k, const T *v, T *out, float *lse,
                   i64 seq, i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_fwd, (T, D), attention_fwd<T, D>);
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kFwdQTile, BK = C::kKeyTile;
   constexpr int ldT = C::kLdT, ldP = C::kLdS, ldS = C::kLdS, ldO = C::kLdO;
@@ -231,6 +232,7 @@ template <typename T>
 __global__ void __launch_bounds__(256)
     attention_bwd_prep(const T *out, const T *dout, float *delta, i64 batch,
                        i64 seq, i64 qHeads, i64 headDim) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd_prep, (T), attention_bwd_prep<T>);
   i64 row = (static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   int lane = threadIdx.x & 31;
   if (row >= batch * seq * qHeads)
@@ -290,6 +292,7 @@ __global__ void __launch_bounds__(attn::kThreads)
     attention_bwd(const T *q, const T *k, const T *v, const T *dout,
                   const float *lse, const float *delta, T *dk, T *dv, i64 seq,
                   i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd, (T, D), attention_bwd<T, D>);
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kBwdQTile, BK = C::kKeyTile;
   constexpr int ldT = C::kLdT, ldP = C::kLdS, ldS = C::kLdS, ldO = C::kLdO;
@@ -366,6 +369,7 @@ __global__ void __launch_bounds__(attn::kThreads)
     attention_bwd_dq(const T *q, const T *k, const T *v, const T *dout,
                      const float *lse, const float *delta, T *dq, i64 seq,
                      i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd_dq, (T, D), attention_bwd_dq<T, D>);
   typedef attn::Cfg<T, D> C;
   constexpr int BQ = C::kDqQTile, BK = C::kKeyTile;
   constexpr int ldT = C::kLdT, ldP = C::kLdS, ldS = C::kLdS, ldO = C::kLdO;

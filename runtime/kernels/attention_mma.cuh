@@ -199,6 +199,7 @@ __global__ void __launch_bounds__(amma::kThreads)
     attention_fwd_mma(const T *q, const T *k, const T *v, T *out, float *lse,
                       i64 seq, i64 qHeads, i64 kvHeads, float scale,
                       i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_fwd, (T, D), attention_fwd_mma<T, D>);
   using namespace amma;
   constexpr int BQ = 64, BK = 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
@@ -356,6 +357,7 @@ __global__ void __launch_bounds__(amma::kThreads)
     attention_bwd_dq_mma(const T *q, const T *k, const T *v, const T *dout,
                          const float *lse, const float *delta, T *dq, i64 seq,
                          i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd_dq, (T, D), attention_bwd_dq_mma<T, D>);
   using namespace amma;
   constexpr int BQ = 64, BK = D > 96 ? 32 : 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
@@ -434,6 +436,7 @@ __global__ void __launch_bounds__(amma::kThreads)
                            const float *lse, const float *delta, T *dk, T *dv,
                            i64 seq, i64 qHeads, i64 kvHeads, float scale,
                            i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd, (T, D), attention_bwd_dkdv_mma<T, D>);
   using namespace amma;
   constexpr int BK = 64, BQ = D > 96 ? 32 : 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];

@@ -1,6 +1,6 @@
 // Elementwise kernels (silu, add, mul, swiglu and their gradients, cast,
 // fill, fp32 gradient accumulation), RoPE and rank <= 4 transposes.
-// Launch rules and argument orders: mind/abi/DenseKernelSpecs.h.
+// Launch rules: mind/abi/DenseKernelSpecs.h; parameters: KernelSignatures.h.
 //
 // Every flat kernel walks packs of kEwPack consecutive elements with a
 // grid-stride loop; a pack is one vector load/store when all pointers are
@@ -82,6 +82,7 @@ __device__ __forceinline__ float siluDerivF(float x) {
 } // namespace ew_detail
 
 template <typename T> __global__ void silu_fwd(const T *x, T *y, i64 n) {
+  MIND_CHECK_SIGNATURE_T(silu_fwd, (T), silu_fwd<T>);
   using namespace ew_detail;
   bool vec = packAligned(x) && packAligned(y);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -97,6 +98,7 @@ template <typename T> __global__ void silu_fwd(const T *x, T *y, i64 n) {
 
 template <typename T>
 __global__ void silu_grad(const T *x, const T *dy, T *dx, i64 n) {
+  MIND_CHECK_SIGNATURE_T(silu_grad, (T), silu_grad<T>);
   using namespace ew_detail;
   bool vec = packAligned(x) && packAligned(dy) && packAligned(dx);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -113,6 +115,7 @@ __global__ void silu_grad(const T *x, const T *dy, T *dx, i64 n) {
 
 template <typename T>
 __global__ void add_fwd(const T *a, const T *b, T *y, i64 n) {
+  MIND_CHECK_SIGNATURE_T(add_fwd, (T), add_fwd<T>);
   using namespace ew_detail;
   bool vec = packAligned(a) && packAligned(b) && packAligned(y);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -129,6 +132,7 @@ __global__ void add_fwd(const T *a, const T *b, T *y, i64 n) {
 
 template <typename T>
 __global__ void mul_fwd(const T *a, const T *b, T *y, i64 n) {
+  MIND_CHECK_SIGNATURE_T(mul_fwd, (T), mul_fwd<T>);
   using namespace ew_detail;
   bool vec = packAligned(a) && packAligned(b) && packAligned(y);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -145,6 +149,7 @@ __global__ void mul_fwd(const T *a, const T *b, T *y, i64 n) {
 
 template <typename T>
 __global__ void swiglu_fwd(const T *gate, const T *up, T *y, i64 n) {
+  MIND_CHECK_SIGNATURE_T(swiglu_fwd, (T), swiglu_fwd<T>);
   using namespace ew_detail;
   bool vec = packAligned(gate) && packAligned(up) && packAligned(y);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -162,6 +167,7 @@ __global__ void swiglu_fwd(const T *gate, const T *up, T *y, i64 n) {
 template <typename T>
 __global__ void swiglu_grad(const T *gate, const T *up, const T *dy, T *dgate,
                             T *dup, i64 n) {
+  MIND_CHECK_SIGNATURE_T(swiglu_grad, (T), swiglu_grad<T>);
   using namespace ew_detail;
   bool vec = packAligned(gate) && packAligned(up) && packAligned(dy) &&
              packAligned(dgate) && packAligned(dup);
@@ -184,6 +190,7 @@ __global__ void swiglu_grad(const T *gate, const T *up, const T *dy, T *dgate,
 // Conversions go through fp32 (bf16 <-> half too), rounding to nearest even.
 template <typename Tin, typename Tout>
 __global__ void cast_fwd(const Tin *x, Tout *y, i64 n) {
+  MIND_CHECK_SIGNATURE_T(cast_fwd, (Tin, Tout), cast_fwd<Tin, Tout>);
   using namespace ew_detail;
   bool vec = packAligned(x) && packAligned(y);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -195,6 +202,7 @@ __global__ void cast_fwd(const Tin *x, Tout *y, i64 n) {
 }
 
 template <typename T> __global__ void fill_fwd(T *y, i64 n, float value) {
+  MIND_CHECK_SIGNATURE_T(fill_fwd, (T), fill_fwd<T>);
   using namespace ew_detail;
   bool vec = packAligned(y);
   float a[kEwPack];
@@ -208,6 +216,7 @@ template <typename T> __global__ void fill_fwd(T *y, i64 n, float value) {
 // acc += x: accumulates a gradient of any storage type into an fp32 buffer.
 template <typename T>
 __global__ void accumulate_f32(float *acc, const T *x, i64 n) {
+  MIND_CHECK_SIGNATURE_T(accumulate_f32, (T), accumulate_f32<T>);
   using namespace ew_detail;
   bool vec = packAligned(acc) && packAligned(x);
   for (i64 i = firstPack(); i < n; i += packStride()) {
@@ -230,6 +239,7 @@ __global__ void accumulate_f32(float *acc, const T *x, i64 n) {
 template <typename T>
 __global__ void rope_fwd(const T *x, const float *cos, const float *sin, T *y,
                          i64 batch, i64 seq, i64 heads, i64 dim, i64 inverse) {
+  MIND_CHECK_SIGNATURE_T(rope_fwd, (T), rope_fwd<T>);
   i64 half = dim / 2, rows = batch * seq * heads;
   float sign = inverse ? -1.0f : 1.0f;
   for (i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
@@ -254,6 +264,7 @@ template <typename T>
 __global__ void transpose_fwd(const T *in, T *out, i64 n, i64 s0, i64 s1,
                               i64 s2, i64 s3, i64 st0, i64 st1, i64 st2,
                               i64 st3) {
+  MIND_CHECK_SIGNATURE_T(transpose_fwd, (T), transpose_fwd<T>);
   (void)s0;
   for (i64 o = ew_detail::firstThread(); o < n;
        o += ew_detail::threadStride()) {

@@ -1,7 +1,7 @@
 // Token embedding lookup and its gradient (a deterministic scatter-add: the
 // tokens of a chunk are sorted by id, then each table row sums its chunk
 // partials in chunk order; no float atomics).
-// Launch rules and argument orders: mind/abi/DenseKernelSpecs.h.
+// Launch rules: mind/abi/DenseKernelSpecs.h; parameters: KernelSignatures.h.
 
 namespace mind {
 namespace emb_detail {
@@ -24,6 +24,7 @@ __device__ __forceinline__ bool chunkAligned(const void *p) {
 template <typename T>
 __global__ void embedding_fwd(const T *table, const i64 *ids, T *out,
                               i64 tokens, i64 hidden, i64 vocab) {
+  MIND_CHECK_SIGNATURE_T(embedding_fwd, (T), embedding_fwd<T>);
   using emb_detail::EmbChunk;
   constexpr int kPer = sizeof(EmbChunk) / sizeof(T);
   bool vec = hidden % kPer == 0 && emb_detail::chunkAligned(table) &&
@@ -66,6 +67,7 @@ __global__ void __launch_bounds__(emb_detail::kChunk)
     embedding_grad_runs(const T *dy, const i64 *ids, float *partial,
                         i64 *runIds, i64 *runCount, i64 tokens, i64 hidden,
                         i64 vocab) {
+  MIND_CHECK_SIGNATURE_T(embedding_grad_runs, (T), embedding_grad_runs<T>);
   using namespace emb_detail;
   __shared__ unsigned long long key[kChunk];
   __shared__ int runStart[kChunk + 1];
@@ -142,6 +144,7 @@ __global__ void __launch_bounds__(128)
     embedding_grad_reduce(const float *partial, const i64 *runIds,
                           const i64 *runCount, float *dtable, i64 chunks,
                           i64 hidden, i64 vocab) {
+  MIND_CHECK_SIGNATURE(embedding_grad_reduce, embedding_grad_reduce);
   constexpr int kGroup = 128;
   __shared__ int slot[kGroup];
   for (i64 v = blockIdx.x; v < vocab; v += gridDim.x) {

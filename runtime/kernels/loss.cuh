@@ -1,6 +1,6 @@
 // Softmax over the last dim and the masked cross-entropy loss, fp32 math.
-// Launch rules, argument orders and workspaces:
-// mind/abi/DenseKernelSpecs.h.
+// Launch rules and workspaces: mind/abi/DenseKernelSpecs.h; parameters:
+// KernelSignatures.h.
 //
 // Row statistics use the online (max, sum of exp) form: one read of the row
 // gives both, and partial results merge exactly like single elements.
@@ -151,6 +151,7 @@ __device__ __forceinline__ double blockSumF64(double v, double *scratch) {
 // y[rows, cols] = softmax(x) over the last dim.
 template <typename T>
 __global__ void softmax_fwd(const T *x, T *y, i64 rows, i64 cols) {
+  MIND_CHECK_SIGNATURE_T(softmax_fwd, (T), softmax_fwd<T>);
   using namespace loss_detail;
   __shared__ float scratch[64];
   i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
@@ -176,6 +177,7 @@ __global__ void softmax_fwd(const T *x, T *y, i64 rows, i64 cols) {
 template <typename T>
 __global__ void softmax_grad(const T *y, const T *dy, T *dx, i64 rows,
                              i64 cols) {
+  MIND_CHECK_SIGNATURE_T(softmax_grad, (T), softmax_grad<T>);
   using namespace loss_detail;
   __shared__ float scratch[64];
   i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
@@ -217,6 +219,7 @@ template <typename T>
 __global__ void cross_entropy_fwd(const T *logits, const i64 *targets,
                                   const i64 *mask, float *rowLoss, i64 rows,
                                   i64 vocab) {
+  MIND_CHECK_SIGNATURE_T(cross_entropy_fwd, (T), cross_entropy_fwd<T>);
   using namespace loss_detail;
   __shared__ float scratch[64];
   bool vec = vocab % kLossPack == 0 && packAligned(logits);
@@ -244,6 +247,7 @@ __global__ void cross_entropy_fwd(const T *logits, const i64 *targets,
 // PyTorch and the reference.
 __global__ void cross_entropy_finalize(const float *rowLoss, const i64 *mask,
                                        float *loss, i64 rows) {
+  MIND_CHECK_SIGNATURE(cross_entropy_finalize, cross_entropy_finalize);
   __shared__ double scratch[32];
   double l = 0.0, m = 0.0;
   for (i64 r = threadIdx.x; r < rows; r += blockDim.x) {
@@ -258,6 +262,7 @@ __global__ void cross_entropy_finalize(const float *rowLoss, const i64 *mask,
 
 // norm[0] = sum(mask) as f32 (one block, fixed order), for the backward.
 __global__ void cross_entropy_mask_sum(const i64 *mask, float *norm, i64 rows) {
+  MIND_CHECK_SIGNATURE(cross_entropy_mask_sum, cross_entropy_mask_sum);
   __shared__ double scratch[32];
   double m = 0.0;
   for (i64 r = threadIdx.x; r < rows; r += blockDim.x)
@@ -276,6 +281,7 @@ __global__ void cross_entropy_grad(const T *logits, const i64 *targets,
                                    const i64 *mask, const float *dloss,
                                    const float *norm, T *dlogits, i64 rows,
                                    i64 vocab) {
+  MIND_CHECK_SIGNATURE_T(cross_entropy_grad, (T), cross_entropy_grad<T>);
   using namespace loss_detail;
   __shared__ float scratch[64];
   bool vec = vocab % kLossPack == 0 && packAligned(logits) &&

@@ -1,7 +1,7 @@
 // Mixture-of-experts kernels: top-k gating, routing (stable counting sort by
 // expert), dispatch / combine and the load-balancing aux loss, with their
 // gradients. Semantics: docs/Rationale/OpSet.md and ref:: RefKernelsMoE.cpp;
-// launch rules and argument orders: runtime/abi/include/mind/abi/MoeSpecs.h.
+// launch rules: MoeSpecs.h; parameters: KernelSignatures.h.
 // The grouped GEMM lives in moe_gemm.cuh.
 //
 // Every kernel is deterministic: no float atomics; sums run in a fixed order.
@@ -74,6 +74,7 @@ __device__ __forceinline__ double warpSumD(double v) {
 template <typename T>
 __global__ void moe_topk_fwd(const T *scores, T *weights, i64 *indices,
                              i64 tokens, i64 experts, i64 k, i64 normalize) {
+  MIND_CHECK_SIGNATURE_T(moe_topk_fwd, (T), moe_topk_fwd<T>);
   i64 t = i64(blockIdx.x) * blockDim.x + threadIdx.x;
   if (t >= tokens)
     return;
@@ -107,6 +108,7 @@ template <typename T>
 __global__ void moe_topk_bwd(const T *scores, const i64 *indices,
                              const T *dweights, T *dscores, i64 tokens,
                              i64 experts, i64 k, i64 normalize) {
+  MIND_CHECK_SIGNATURE_T(moe_topk_bwd, (T), moe_topk_bwd<T>);
   i64 i = i64(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= tokens * experts)
     return;
@@ -142,6 +144,7 @@ __global__ void moe_topk_bwd(const T *scores, const i64 *indices,
 // Pass 1 counts each tile's experts into tileCounts[tile * E + e].
 __global__ void moe_route_count(const i64 *indices, i64 *tileCounts, i64 rows,
                                 i64 experts) {
+  MIND_CHECK_SIGNATURE(moe_route_count, moe_route_count);
   extern __shared__ int moeRouteHist[];
   for (i64 e = threadIdx.x; e < experts; e += blockDim.x)
     moeRouteHist[e] = 0;
@@ -164,6 +167,7 @@ __global__ void moe_route_count(const i64 *indices, i64 *tileCounts, i64 rows,
 __global__ void moe_route_scatter(const i64 *indices, const i64 *tileCounts,
                                   i64 *perm, i64 *offsets, i64 rows,
                                   i64 experts) {
+  MIND_CHECK_SIGNATURE(moe_route_scatter, moe_route_scatter);
   extern __shared__ int moeRouteShared[];
   int *start = moeRouteShared;    // [E] first row of expert e
   int *before = start + experts;  // [E] count of e in earlier tiles
@@ -220,6 +224,7 @@ __global__ void moe_route_scatter(const i64 *indices, const i64 *tileCounts,
 // inv[perm[r]] = r: the routed row of each slot (the workspace of
 // moe_dispatch_bwd and moe_combine_fwd).
 __global__ void moe_invert_perm(const i64 *perm, i64 *inv, i64 rows) {
+  MIND_CHECK_SIGNATURE(moe_invert_perm, moe_invert_perm);
   i64 r = i64(blockIdx.x) * blockDim.x + threadIdx.x;
   if (r >= rows)
     return;
@@ -236,6 +241,7 @@ __global__ void moe_invert_perm(const i64 *perm, i64 *inv, i64 rows) {
 template <typename T>
 __global__ void moe_dispatch_fwd(const T *x, const i64 *perm, T *out, i64 rows,
                                  i64 hidden, i64 topK) {
+  MIND_CHECK_SIGNATURE_T(moe_dispatch_fwd, (T), moe_dispatch_fwd<T>);
   i64 r = blockIdx.x;
   const T *src = x + (perm[r] / topK) * hidden;
   T *dst = out + r * hidden;
@@ -255,6 +261,7 @@ __global__ void moe_dispatch_fwd(const T *x, const i64 *perm, T *out, i64 rows,
 template <typename T>
 __global__ void moe_dispatch_bwd(const T *dxs, const i64 *inv, T *dx,
                                  i64 tokens, i64 hidden, i64 topK) {
+  MIND_CHECK_SIGNATURE_T(moe_dispatch_bwd, (T), moe_dispatch_bwd<T>);
   i64 t = blockIdx.x;
   const i64 *rowOf = inv + t * topK;
   T *dst = dx + t * hidden;
@@ -283,6 +290,7 @@ __global__ void moe_dispatch_bwd(const T *dxs, const i64 *inv, T *dx,
 template <typename T>
 __global__ void moe_combine_fwd(const T *y, const i64 *inv, const T *weights,
                                 T *out, i64 tokens, i64 hidden, i64 topK) {
+  MIND_CHECK_SIGNATURE_T(moe_combine_fwd, (T), moe_combine_fwd<T>);
   i64 t = blockIdx.x;
   const i64 *rowOf = inv + t * topK;
   const T *w = weights + t * topK;
@@ -316,6 +324,7 @@ template <typename T>
 __global__ void moe_combine_bwd(const T *y, const i64 *perm, const T *weights,
                                 const T *dout, T *dy, T *dweights, i64 rows,
                                 i64 hidden, i64 topK) {
+  MIND_CHECK_SIGNATURE_T(moe_combine_bwd, (T), moe_combine_bwd<T>);
   __shared__ float scratch[32];
   i64 r = blockIdx.x;
   i64 slot = perm[r];
@@ -362,6 +371,7 @@ template <typename T>
 __global__ void moe_aux_loss_fwd(const T *scores, const i64 *indices,
                                  float *out, i64 tokens, i64 experts, i64 k,
                                  float alpha, i64 seqAux, i64 batch) {
+  MIND_CHECK_SIGNATURE_T(moe_aux_loss_fwd, (T), moe_aux_loss_fwd<T>);
   extern __shared__ int moeAuxCount[];
   __shared__ double scratch[32];
   i64 groups = seqAux ? batch : 1, s = tokens / groups;
@@ -406,6 +416,7 @@ __global__ void moe_aux_loss_bwd(const i64 *indices, const float *dloss,
                                  T *dscores, i64 tokens, i64 experts, i64 k,
                                  float alpha, i64 seqAux, i64 batch,
                                  i64 chunk) {
+  MIND_CHECK_SIGNATURE_T(moe_aux_loss_bwd, (T), moe_aux_loss_bwd<T>);
   extern __shared__ int moeAuxCount[];
   i64 groups = seqAux ? batch : 1, s = tokens / groups, g = blockIdx.y;
   for (i64 e = threadIdx.x; e < experts; e += blockDim.x)

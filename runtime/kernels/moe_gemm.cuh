@@ -1,12 +1,11 @@
 // Grouped GEMM of the mixture-of-experts layers (OpSet.md `grouped_linear`
 // and its gradient): the routed rows of expert e (offsets[e] ..< offsets[e+1],
-// read on the device) times that expert's weight [N, K]. Launch rules and
-// argument orders: runtime/abi/include/mind/abi/MoeSpecs.h.
+// read on the device) times that expert's weight [N, K]. Launch rules:
+// MoeSpecs.h; parameters: KernelSignatures.h.
 //
-// The E expert weights (and weight gradients) are 64 separate pointer
-// parameters w00..w77 (two octal digits: w<d><i> is expert 8*d+i), so each is
-// an ordinary buffer argument of the plan; slots >= E are never read (pass any
-// buffer, e.g. w_0 again). Each block picks its expert's pointer once.
+// The E expert weights (and weight gradients) arrive as a device array of
+// E pointers (a buffer-array argument of the plan); each block reads its
+// expert's pointer once.
 //
 // Tiles of 64x64 outputs with fp32 accumulation: 16-bit storage types use
 // tensor cores (WMMA 16x16x16, 4 warps of 32x32), float uses a SIMT tile
@@ -14,32 +13,6 @@
 #pragma once
 #include <mma.h>
 
-// clang-format off
-#define MIND_MOE_P8(T, p, d)                                                  \
-  T p##d##0, T p##d##1, T p##d##2, T p##d##3, T p##d##4, T p##d##5,           \
-      T p##d##6, T p##d##7
-#define MIND_MOE_P64(T, p)                                                    \
-  MIND_MOE_P8(T, p, 0), MIND_MOE_P8(T, p, 1), MIND_MOE_P8(T, p, 2),           \
-      MIND_MOE_P8(T, p, 3), MIND_MOE_P8(T, p, 4), MIND_MOE_P8(T, p, 5),       \
-      MIND_MOE_P8(T, p, 6), MIND_MOE_P8(T, p, 7)
-#define MIND_MOE_C8(out, p, d)                                                \
-  case d * 8 + 0: out = p##d##0; break;                                       \
-  case d * 8 + 1: out = p##d##1; break;                                       \
-  case d * 8 + 2: out = p##d##2; break;                                       \
-  case d * 8 + 3: out = p##d##3; break;                                       \
-  case d * 8 + 4: out = p##d##4; break;                                       \
-  case d * 8 + 5: out = p##d##5; break;                                       \
-  case d * 8 + 6: out = p##d##6; break;                                       \
-  case d * 8 + 7: out = p##d##7; break;
-#define MIND_MOE_PICK(out, p, e)                                              \
-  switch (e) {                                                                \
-    MIND_MOE_C8(out, p, 0) MIND_MOE_C8(out, p, 1) MIND_MOE_C8(out, p, 2)      \
-    MIND_MOE_C8(out, p, 3) MIND_MOE_C8(out, p, 4) MIND_MOE_C8(out, p, 5)      \
-    MIND_MOE_C8(out, p, 6) MIND_MOE_C8(out, p, 7)                             \
-  default:                                                                    \
-    out = p##00;                                                              \
-  }
-// clang-format on
 
 namespace mind {
 namespace moe_gemm {
@@ -241,14 +214,13 @@ __device__ __forceinline__ bool rowTile(const i64 *offsets, i64 experts, int &e,
 template <typename T>
 __global__ void __launch_bounds__(256)
     moe_grouped_linear_fwd(const T *x, const i64 *offsets, T *y, i64 rows,
-                           i64 K, i64 N, i64 experts,
-                           MIND_MOE_P64(const T *, w)) {
+                           i64 K, i64 N, i64 experts, const T *const *w) {
+  MIND_CHECK_SIGNATURE_T(moe_grouped_linear_fwd, (T), moe_grouped_linear_fwd<T>);
   int e;
   i64 row0, left;
   if (!moe_gemm::rowTile(offsets, experts, e, row0, left))
     return;
-  const T *we;
-  MIND_MOE_PICK(we, w, e)
+  const T *we = w[e];
   // A(m, l) = x[row0 + m, l]; B(l, n) = w_e[n, l].
   moe_gemm::gemm<T, true, true, T>(x + row0 * K, K, we, K, left, N, K, 0,
                                    i64(blockIdx.y) * moe_gemm::kBN,
@@ -259,14 +231,13 @@ __global__ void __launch_bounds__(256)
 template <typename T>
 __global__ void __launch_bounds__(256)
     moe_grouped_linear_bwd_x(const T *dy, const i64 *offsets, T *dx, i64 rows,
-                             i64 K, i64 N, i64 experts,
-                             MIND_MOE_P64(const T *, w)) {
+                             i64 K, i64 N, i64 experts, const T *const *w) {
+  MIND_CHECK_SIGNATURE_T(moe_grouped_linear_bwd_x, (T), moe_grouped_linear_bwd_x<T>);
   int e;
   i64 row0, left;
   if (!moe_gemm::rowTile(offsets, experts, e, row0, left))
     return;
-  const T *we;
-  MIND_MOE_PICK(we, w, e)
+  const T *we = w[e];
   // A(m, l) = dy[row0 + m, l]; B(l, n) = w_e[l, n].
   moe_gemm::gemm<T, true, false, T>(dy + row0 * N, N, we, K, left, K, N, 0,
                                     i64(blockIdx.y) * moe_gemm::kBN,
@@ -280,10 +251,10 @@ template <typename T>
 __global__ void __launch_bounds__(256)
     moe_grouped_linear_bwd_w(const T *x, const T *dy, const i64 *offsets,
                              i64 rows, i64 K, i64 N, i64 experts,
-                             MIND_MOE_P64(float *, dw)) {
+                             float *const *dw) {
+  MIND_CHECK_SIGNATURE_T(moe_grouped_linear_bwd_w, (T), moe_grouped_linear_bwd_w<T>);
   int e = blockIdx.y;
-  float *dwe;
-  MIND_MOE_PICK(dwe, dw, e)
+  float *dwe = dw[e];
   i64 begin = offsets[e], count = offsets[e + 1] - begin;
   i64 kTiles = (K + moe_gemm::kBN - 1) / moe_gemm::kBN;
   i64 m0 = i64(blockIdx.x) / kTiles * moe_gemm::kBM;

@@ -1,6 +1,6 @@
 // RMSNorm forward and backward: y = w * x * rsqrt(mean(x^2) + eps) over the
 // last dim, statistics in fp32. One warp per row; blocks are (32, warps).
-// Launch rules and argument orders: mind/abi/DenseKernelSpecs.h.
+// Launch rules: mind/abi/DenseKernelSpecs.h; parameters: KernelSignatures.h.
 //
 // The weight gradient dw = sum_rows dy * x * rstd is reduced in two
 // deterministic stages: rmsnorm_grad writes one partial dw row per block
@@ -70,6 +70,7 @@ __device__ __forceinline__ float rstdOf(float sumSq, i64 hidden, float eps) {
 template <typename T, typename W>
 __global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
                             float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_fwd, (T, W), rmsnorm_fwd<T, W>);
   using namespace norm_detail;
   i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
   if (row >= rows)
@@ -109,6 +110,7 @@ __global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
 template <typename T, typename W>
 __global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
                              float *partial, i64 rows, i64 hidden, float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_grad, (T, W), rmsnorm_grad<T, W>);
   using namespace norm_detail;
   extern __shared__ float normSmem[];
   float *sdw = normSmem + threadIdx.y * hidden; // this warp's dw
@@ -169,6 +171,7 @@ __global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
 // strided share of the partial rows; shared memory adds the 8 shares.
 __global__ void rmsnorm_grad_dw(const float *partial, float *dw, i64 numPartial,
                                 i64 hidden, i64 accumulate) {
+  MIND_CHECK_SIGNATURE(rmsnorm_grad_dw, rmsnorm_grad_dw);
   __shared__ float share[8][33];
   i64 j = static_cast<i64>(blockIdx.x) * 32 + threadIdx.x;
   float s = 0.0f;

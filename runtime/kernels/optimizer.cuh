@@ -1,28 +1,13 @@
 // Optimizer kernels: global gradient norm, clipping, fp16 loss scaling and
 // AdamW over the flat fp32 parameter/gradient regions (one launch each, no
 // host synchronisation: every step-dependent scalar stays on the device).
-// Launch rules and argument order: OptimizerSpecs.h. Math in double, like
+// Launch rules: OptimizerSpecs.h; parameters: KernelSignatures.h. Math in double, like
 // the CPU reference runtime::adamwUpdate, so fp32 results agree to rounding.
 #pragma once
 
 namespace mind {
 
-// Device state of the optimizer. Mirrored field for field by
-// mind::runtime::OptimizerState (OptimizerSpecs.h); keep them identical.
-struct OptimizerState {
-  double norm;       // pre-clip global L2 norm of the unscaled gradients
-  double coef;       // clip coefficient of the last step (1: not clipped)
-  double stepSize;   // lr / (1 - beta1^t)
-  double bc2Sqrt;    // sqrt(1 - beta2^t)
-  double decay;      // 1 - lr * weight_decay
-  i64 step;          // AdamW steps taken (torch's state["step"])
-  i64 goodSteps;     // GradScaler growth tracker
-  i64 skippedSteps;  // steps skipped for non-finite gradients
-  float scale;       // loss scale of the current window (1: no scaling)
-  float invScale;    // 1 / scale
-  float stepInvScale; // the invScale the last step unscaled with
-  int skipped;       // 1 when the last step was skipped
-};
+// OptimizerState is defined once, in KernelSignatures.h (host and device).
 
 __device__ __forceinline__ double optWarpSumD(double v) {
   for (int o = 16; o > 0; o >>= 1)
@@ -52,6 +37,7 @@ __device__ __forceinline__ double optBlockSumD(double v) {
 __global__ void grad_sqnorm_partial(const float *grad, i64 n,
                                     const OptimizerState *state,
                                     double *partials) {
+  MIND_CHECK_SIGNATURE(grad_sqnorm_partial, grad_sqnorm_partial);
   const float inv = state->invScale;
   double acc = 0.0;
   i64 stride = (i64)gridDim.x * blockDim.x;
@@ -88,6 +74,7 @@ __global__ void optimizer_prepare(const double *partials, i64 numPartials,
                                   double beta2, double weightDecay,
                                   double invAccum, i64 dynamicScale,
                                   i64 growthInterval) {
+  MIND_CHECK_SIGNATURE(optimizer_prepare, optimizer_prepare);
   double acc = 0.0;
   for (i64 i = threadIdx.x; i < numPartials; i += blockDim.x)
     acc += partials[i];
@@ -154,6 +141,7 @@ __global__ void adamw_fused(float *param, float *grad, float *expAvg,
                             float *expAvgSq, i64 n,
                             const OptimizerState *state, double beta1,
                             double beta2, double eps) {
+  MIND_CHECK_SIGNATURE(adamw_fused, adamw_fused);
   const bool skip = state->skipped != 0;
   const float inv = state->stepInvScale;
   const double coef = state->coef, stepSize = state->stepSize,

@@ -11,6 +11,7 @@ __global__ void rope_table(float *cosOut, float *sinOut, i64 seq, i64 dim,
                            double theta, i64 maxPositions, double yarnFactor,
                            i64 yarnOriginalMax, double betaFast,
                            double betaSlow, double attentionFactor) {
+  MIND_CHECK_SIGNATURE(rope_table, rope_table);
   i64 half = dim / 2;
   i64 idx = blockIdx.x * (i64)blockDim.x + threadIdx.x;
   if (idx >= seq * half)

@@ -52,6 +52,27 @@ __global__ void fake_step(const long long *ids, const long long *targets,
 }
 )";
 
+// The test kernels' parameters, as the plan records them.
+using runtime::kabi::ParamKind;
+using runtime::kabi::ResolvedParam;
+const std::vector<ResolvedParam> kAxpbParams = {
+    {"y", ParamKind::Out, DType::F32}, {"x", ParamKind::In, DType::F32},
+    {"n", ParamKind::I64, std::nullopt}, {"a", ParamKind::F32, std::nullopt},
+    {"b", ParamKind::F64, std::nullopt}};
+const std::vector<ResolvedParam> kNarrowParams = {
+    {"y", ParamKind::Out, DType::F32}};
+const std::vector<ResolvedParam> kFakeStepParams = {
+    {"ids", ParamKind::In, DType::I64},
+    {"targets", ParamKind::In, DType::I64},
+    {"mask", ParamKind::In, DType::I64},
+    {"gradScale", ParamKind::In, DType::F32},
+    {"param", ParamKind::In, DType::F32},
+    {"grad", ParamKind::Out, DType::F32},
+    {"loss", ParamKind::Out, DType::F32},
+    {"aux", ParamKind::Out, DType::F32},
+    {"n", ParamKind::I64, std::nullopt},
+    {"tokens", ParamKind::I64, std::nullopt}};
+
 std::vector<float> randomVec(size_t n, std::mt19937 &rng) {
   std::uniform_real_distribution<float> d(-1, 1);
   std::vector<float> v(n);
@@ -71,7 +92,7 @@ struct GemmPlan {
     b = pb.add("b", BufferKind::Activation, DType::F32, {k, n});
     c = pb.add("c", BufferKind::Activation, DType::F32, {m, n});
     y = pb.add("y", BufferKind::Output, DType::F32, {m * n});
-    int64_t axpb = pb.kernel("mindtest::axpb");
+    int64_t axpb = pb.kernel("mindtest::axpb", kAxpbParams);
     runtime::GemmStep g;
     g.a = a;
     g.b = b;
@@ -167,7 +188,7 @@ TEST(Executor, LaunchErrorNamesTheStep) {
   PlanBuilder pb;
   int64_t y = pb.add("y", BufferKind::Activation, DType::F32, {1024});
   runtime::KernelStep ks;
-  ks.kernel = pb.kernel("mindtest::narrow");
+  ks.kernel = pb.kernel("mindtest::narrow", kNarrowParams);
   ks.block = {1024, 1, 1};
   ks.args = {KernelArg::buf(y)};
   ks.label = "too wide";
@@ -197,7 +218,7 @@ TEST(Executor, MiniatureTrainingLoop) {
   int64_t loss = pb.add("loss", BufferKind::Output, DType::F32, {});
   int64_t aux = pb.add("aux_loss", BufferKind::Output, DType::F32, {});
   runtime::KernelStep ks;
-  ks.kernel = pb.kernel("mindtest::fake_step");
+  ks.kernel = pb.kernel("mindtest::fake_step", kFakeStepParams);
   ks.block = {32, 1, 1};
   ks.args = {KernelArg::buf(ids),  KernelArg::buf(targets),
              KernelArg::buf(mask), KernelArg::buf(gs),

@@ -129,8 +129,10 @@ ref::Tensor mind::gputest::randomInts(std::vector<int64_t> shape, int64_t n,
 KernelRunner::KernelRunner(const std::vector<runtime::LaunchConfig> &l)
     : launches(l) {
   std::vector<std::string> names;
-  for (const auto &c : launches)
+  for (const auto &c : launches) {
     names.push_back(c.nameExpr);
+    params.push_back(runtime::kabi::resolveLibraryKernel(c.nameExpr));
+  }
   auto compiled = runtime::compileKernels(runtime::kernelLibrarySource(),
                                           names, runtime::deviceArch());
   module = std::make_unique<runtime::CudaModule>(compiled.cubin,
@@ -138,30 +140,43 @@ KernelRunner::KernelRunner(const std::vector<runtime::LaunchConfig> &l)
 }
 
 void KernelRunner::run(size_t i, const std::vector<Arg> &args) {
-  // Argument storage must outlive the launch call.
-  std::vector<void *> ptrs(args.size());
-  std::vector<int64_t> ints(args.size());
-  std::vector<float> floats(args.size());
-  std::vector<double> doubles(args.size());
-  std::vector<void *> argv(args.size());
-  for (size_t a = 0; a < args.size(); ++a) {
-    if (auto *t = std::get_if<const DevTensor *>(&args[a])) {
-      ptrs[a] = (*t)->ptr();
-      argv[a] = &ptrs[a];
-    } else if (auto *v = std::get_if<int64_t>(&args[a])) {
-      ints[a] = *v;
-      argv[a] = &ints[a];
-    } else if (auto *f = std::get_if<float>(&args[a])) {
-      floats[a] = *f;
-      argv[a] = &floats[a];
-    } else {
-      doubles[a] = std::get<double>(args[a]);
-      argv[a] = &doubles[a];
-    }
-  }
+  using TensorArg = runtime::kabi::Arg<const DevTensor *>;
   const auto &c = launches.at(i);
-  module->launch(i, c.grid, c.block, c.sharedBytes, argv.data(), nullptr,
-                 c.nameExpr);
+  std::vector<TensorArg> typed;
+  for (const Arg &a : args) {
+    if (auto *t = std::get_if<const DevTensor *>(&a))
+      typed.push_back(TensorArg::buf(*t));
+    else if (auto *ts = std::get_if<std::vector<const DevTensor *>>(&a))
+      typed.push_back(TensorArg::bufs(*ts));
+    else if (auto *v = std::get_if<int64_t>(&a))
+      typed.push_back(TensorArg::int64(*v));
+    else if (auto *f = std::get_if<float>(&a))
+      typed.push_back(TensorArg::f32(*f));
+    else
+      typed.push_back(TensorArg::f64(std::get<double>(a)));
+  }
+  runtime::kabi::checkArguments<const DevTensor *>(
+      params[i], typed, [](const DevTensor *const &t) { return t->dtype; },
+      c.nameExpr);
+  // Array arguments: device arrays of the tensors' pointers, alive until
+  // the launch finished.
+  std::vector<runtime::DeviceBuffer> arrays(typed.size());
+  for (size_t a = 0; a < typed.size(); ++a) {
+    if (typed[a].kind != runtime::kabi::ArgKind::Buffers)
+      continue;
+    std::vector<void *> ptrs;
+    for (const DevTensor *t : typed[a].buffers)
+      ptrs.push_back(t->ptr());
+    arrays[a] = runtime::DeviceBuffer(ptrs.size() * sizeof(void *));
+    arrays[a].upload(ptrs.data(), ptrs.size() * sizeof(void *));
+  }
+  runtime::kabi::LaunchArgs packed =
+      runtime::kabi::marshalArguments<const DevTensor *>(
+          params[i], typed,
+          [](const DevTensor *const &t) { return t->ptr(); },
+          [&](size_t a) { return arrays[a].data(); });
+  module->launch(i, c.grid, c.block, c.sharedBytes, packed.argv.data(),
+                 nullptr, c.nameExpr);
   MIND_CUDA_CHECK(cudaDeviceSynchronize(), "run " + c.nameExpr);
 }
 

@@ -12,6 +12,7 @@
 #define MIND_TEST_GPU_GPUTEST_H
 
 #include "mind/Interpreter/RefKernels.h"
+#include "mind/abi/KernelAbi.h"
 #include "mind/exec/Cuda.h"
 #include "mind/kernels/Nvrtc.h"
 
@@ -51,12 +52,16 @@ ref::Tensor randomTensor(std::vector<int64_t> shape, std::mt19937 &rng,
 ref::Tensor randomInts(std::vector<int64_t> shape, int64_t n,
                        std::mt19937 &rng);
 
-/// A kernel argument: a device tensor's pointer, an int64 or a float.
-using Arg = std::variant<const DevTensor *, int64_t, float, double>;
+/// A kernel argument: a device tensor's pointer, an array of them, an int64,
+/// a float or a double.
+using Arg = std::variant<const DevTensor *, std::vector<const DevTensor *>,
+                         int64_t, float, double>;
 
 /// Compiles `launches`' name expressions in one NVRTC program for the
 /// device's architecture and launches them in order, synchronizing after each
-/// (so an error names its kernel).
+/// (so an error names its kernel). Every argument list is checked against
+/// the kernel's signature (KernelSignatures.h) and packed by it, as the
+/// executor packs a plan's: a wrong count, kind or dtype fails the test.
 class KernelRunner {
 public:
   explicit KernelRunner(const std::vector<runtime::LaunchConfig> &launches);
@@ -64,6 +69,7 @@ public:
 
 private:
   std::vector<runtime::LaunchConfig> launches;
+  std::vector<std::vector<runtime::kabi::ResolvedParam>> params;
   std::unique_ptr<runtime::CudaModule> module;
 };
 

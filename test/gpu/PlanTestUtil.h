@@ -36,8 +36,16 @@ struct PlanBuilder {
       add("p" + std::to_string(i) + ".grad", runtime::BufferKind::Grad,
           runtime::DType::F32, {sizes[i]});
   }
-  int64_t kernel(const std::string &nameExpr) {
-    plan.kernels.push_back({nameExpr, ""});
+  /// A library kernel (its parameters from KernelSignatures.h), or a test
+  /// kernel with the parameters `params` declare.
+  int64_t kernel(const std::string &nameExpr,
+                 std::vector<runtime::kabi::ResolvedParam> params = {}) {
+    runtime::KernelEntry k;
+    k.nameExpr = nameExpr;
+    k.params = nameExpr.rfind("mind::", 0) == 0
+                   ? runtime::kabi::resolveLibraryKernel(nameExpr)
+                   : std::move(params);
+    plan.kernels.push_back(std::move(k));
     return static_cast<int64_t>(plan.kernels.size() - 1);
   }
   /// Compiles every kernel (the optimizer's added) from the kernel library

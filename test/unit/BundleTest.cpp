@@ -50,16 +50,24 @@ Plan samplePlan() {
   };
   p.arenaBytes = 4096;
   for (const std::string &n : kernels::optimizerKernelNames())
-    p.kernels.push_back({n, "_Z" + n});
-  p.kernels.push_back(
-      {"mind::test_kernel<float>", "_ZN4mind11test_kernelIfEEvPf"});
+    p.kernels.push_back({n, "_Z" + n, mind::runtime::kabi::resolveLibraryKernel(n)});
+  using mind::runtime::kabi::ParamKind;
+  p.kernels.push_back({"mindtest::test_kernel",
+                       "_ZN8mindtest11test_kernelEv",
+                       {{"x", ParamKind::Out, DType::BF16},
+                        {"a", ParamKind::I64, std::nullopt},
+                        {"b", ParamKind::F32, std::nullopt},
+                        {"c", ParamKind::F64, std::nullopt},
+                        {"d", ParamKind::F32, std::nullopt},
+                        {"ws", ParamKind::InArray, DType::BF16}}});
   KernelStep k;
   k.kernel = 3;
   k.grid = {4, 1, 1};
   k.block = {128, 1, 1};
   k.sharedBytes = 64;
-  k.args = {KernelArg::buf(10), KernelArg::int64(-5), KernelArg::f32(1.5),
-            KernelArg::f64(-INFINITY), KernelArg::f32(NAN)};
+  k.args = {KernelArg::buf(10),       KernelArg::int64(-5),
+            KernelArg::f32(1.5),       KernelArg::f64(-INFINITY),
+            KernelArg::f32(NAN),       KernelArg::bufs({10, 12})};
   k.label = "mind.rmsnorm";
   GemmStep g;
   g.a = 10;
@@ -190,6 +198,11 @@ TEST(PlanJson, RoundTripsThroughText) {
   EXPECT_EQ(k.args[2].kind, KernelArg::Kind::F32);
   EXPECT_TRUE(std::isinf(k.args[3].f) && k.args[3].f < 0);
   EXPECT_TRUE(std::isnan(k.args[4].f));
+  EXPECT_EQ(k.args[5].kind, KernelArg::Kind::Buffers);
+  EXPECT_EQ(k.args[5].buffers, (std::vector<int64_t>{10, 12}));
+  EXPECT_EQ(q.kernels[3].params, p.kernels[3].params);
+  EXPECT_EQ(q.kernels[0].params,
+            mind::runtime::kabi::resolveLibraryKernel(p.kernels[0].nameExpr));
   EXPECT_TRUE(std::get<GemmStep>(q.steps[1]).transB);
   EXPECT_EQ(q.buffers[7].shape, std::vector<int64_t>{});
   EXPECT_EQ(q.meta["dtype"], "bfloat16");
@@ -316,6 +329,62 @@ TEST(PlanRules, StepViolations) {
                   "kernel 1 has an empty name");
 }
 
+// Every launch is checked against its kernel's signature.
+TEST(PlanRules, ArgumentsFollowTheSignature) {
+  const std::string step = "step 2 (mind.rmsnorm) kernel mindtest::test_kernel";
+  expectPlanError(
+      [](Plan &p) { std::get<KernelStep>(p.steps[2]).args.pop_back(); },
+      step + ": 5 arguments for 6 parameters");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[1] = KernelArg::f64(3);
+      },
+      step + ": argument 1 (i64 a) needs an i64 value");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[2] = KernelArg::f64(3);
+      },
+      "argument 2 (f32 b) needs an f32 value");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[0] = KernelArg::buf(11);
+      },
+      "argument 0 (out BF16 x) is given a F32 buffer");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[0] = KernelArg::int64(10);
+      },
+      "argument 0 (out BF16 x) needs a buffer");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[5] = KernelArg::bufs({});
+      },
+      "argument 5 (in[] BF16 ws) needs a non-empty array of buffers");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[5] = KernelArg::bufs({10, 11});
+      },
+      "argument 5 (in[] BF16 ws) is given a F32 buffer");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).args[5] = KernelArg::bufs({10, 99});
+      },
+      "step 2 (mind.rmsnorm) argument 5: buffer index 99 out of range");
+  expectPlanError(
+      [](Plan &p) { // x made a param: the kernel would write a weight
+        p.kernels[3].params[0].dtype = DType::F32;
+        std::get<KernelStep>(p.steps[2]).args[0] = KernelArg::buf(1);
+      },
+      "writes buffer 1 'model.norm.weight' (param) through argument 0");
+  expectPlanError(
+      [](Plan &p) { p.kernels[0].params.pop_back(); },
+      "kernel 0 'mind::grad_sqnorm_partial': recorded parameters (in F32 "
+      "grad, i64 n, in opaque state) differ from the library's signature");
+  expectPlanError(
+      [](Plan &p) { p.kernels[0].nameExpr = "mind::no_such_kernel<float>"; },
+      "no such kernel in the library");
+}
+
 TEST(PlanRules, TrainingContractViolations) {
   expectTrainingError([](Plan &p) { p.buffers[4].name = "tokens"; },
                       "no input buffer 'ids'");
@@ -427,7 +496,8 @@ TEST(Bundle, RejectsEveryCorruption) {
   auto bad = good;
   bad[0] = 'X';
   reject(bad, "not a mind bundle (bad magic");
-  reject(rawBundle({"{}", "", "", "", ""}, 2), "unsupported bundle version 2");
+  reject(rawBundle({"{}", "", "", "", ""}, 1),
+         "unsupported bundle version 1 (this runtime reads 2; recompile it");
   // A flipped bit inside the cubin section.
   size_t cubinStart = 12 + 8 + toJson(samplePlan()).dump().size() + 8;
   bad = good;

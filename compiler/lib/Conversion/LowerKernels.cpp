@@ -39,9 +39,9 @@ LogicalResult PlanBuilder::lowerKernelOp(Operation *op) {
   auto I = [](int64_t v) { return KernelArg::int64(v); };
   auto F = [](double v) { return KernelArg::f32(v); };
   auto D = [](double v) { return KernelArg::f64(v); };
-  if (isEmittedElementwise(op))
-    return lowerEmitted(op);
   try {
+    if (isEmittedElementwise(op))
+      return lowerEmitted(op);
     return llvm::TypeSwitch<Operation *, LogicalResult>(op)
         .Case([&](EmbeddingOp o) {
           int64_t n = numel(o.getIds()), h = lastDim(o.getResult());
@@ -206,13 +206,22 @@ LogicalResult PlanBuilder::lowerEmitted(Operation *op) {
   cfg.grid = {static_cast<uint32_t>(
                   std::min<int64_t>((threads + 255) / 256, int64_t{1} << 16)),
               1, 1};
+  // The emitted parameter list: operands, results, then the element count.
   std::vector<KernelArg> args;
-  for (Value v : op->getOperands())
+  std::vector<runtime::kabi::ResolvedParam> params;
+  for (auto [i, v] : llvm::enumerate(op->getOperands())) {
     args.push_back(KernelArg::buf(bufferOf(v)));
-  for (Value v : op->getResults())
+    params.push_back({"in" + std::to_string(i), runtime::kabi::ParamKind::In,
+                      dtypeOf(v)});
+  }
+  for (auto [i, v] : llvm::enumerate(op->getResults())) {
     args.push_back(KernelArg::buf(bufferOf(v)));
+    params.push_back({"out" + std::to_string(i), runtime::kabi::ParamKind::Out,
+                      dtypeOf(v)});
+  }
   args.push_back(KernelArg::int64(n));
-  kernel(cfg, std::move(args), op);
+  params.push_back({"n", runtime::kabi::ParamKind::I64, std::nullopt});
+  kernel(cfg, std::move(args), op, &params);
   return success();
 }
 

@@ -19,13 +19,11 @@ RankedTensorType tensorOf(Value v) {
 }
 } // namespace
 
-/// Expert weight pointers, padded with nulls to the kernel's fixed slots.
-void PlanBuilder::appendPointers(std::vector<KernelArg> &args,
-                                 ValueRange values) {
+std::vector<int64_t> PlanBuilder::buffersOf(ValueRange values) {
+  std::vector<int64_t> ids;
   for (Value v : values)
-    args.push_back(KernelArg::buf(bufferOf(v)));
-  for (int64_t i = values.size(); i < k::kMoeMaxExperts; ++i)
-    args.push_back(KernelArg::int64(0));
+    ids.push_back(bufferOf(v));
+  return ids;
 }
 
 /// The inverse of a routing permutation, in a workspace.
@@ -136,47 +134,39 @@ LogicalResult PlanBuilder::lowerMoeOrAttention(Operation *op) {
         auto x = tensorOf(o.getInput()).getShape();
         int64_t n = tensorOf(o.getResult()).getDimSize(1);
         int64_t e = o.getWeights().size();
-        if (e > k::kMoeMaxExperts)
-          return op->emitOpError("lower-to-plan: at most ")
-                 << k::kMoeMaxExperts << " experts";
-        std::vector<KernelArg> args = {B(o.getInput()), B(o.getOffsets()),
-                                       B(o.getResult()), I(x[0]), I(x[1]),
-                                       I(n), I(e)};
-        appendPointers(args, o.getWeights());
         kernel(k::groupedLinear(dtypeOf(o.getInput()), x[0], x[1], n, e),
-               std::move(args), op);
+               {B(o.getInput()), B(o.getOffsets()), B(o.getResult()), I(x[0]),
+                I(x[1]), I(n), I(e),
+                KernelArg::bufs(buffersOf(o.getWeights()))},
+               op);
         return success();
       })
       .Case([&](GroupedLinearGradOp o) -> LogicalResult {
         auto x = tensorOf(o.getInput()).getShape();
         int64_t n = tensorOf(o.getGrad()).getDimSize(1);
         int64_t e = o.getWeights().size();
-        if (e > k::kMoeMaxExperts)
-          return op->emitOpError("lower-to-plan: at most ")
-                 << k::kMoeMaxExperts << " experts";
         DType t = dtypeOf(o.getInput());
-        std::vector<KernelArg> gx = {B(o.getGrad()), B(o.getOffsets()),
-                                     B(o.getInputGrad()), I(x[0]), I(x[1]),
-                                     I(n), I(e)};
-        appendPointers(gx, o.getWeights());
-        kernel(k::groupedLinearGradX(t, x[0], x[1], n, e), std::move(gx), op);
+        kernel(k::groupedLinearGradX(t, x[0], x[1], n, e),
+               {B(o.getGrad()), B(o.getOffsets()), B(o.getInputGrad()),
+                I(x[0]), I(x[1]), I(n), I(e),
+                KernelArg::bufs(buffersOf(o.getWeights()))},
+               op);
         // The weight-gradient kernel writes f32; narrower results are cast.
-        std::vector<KernelArg> gw = {B(o.getInput()), B(o.getGrad()),
-                                     B(o.getOffsets()), I(x[0]), I(x[1]),
-                                     I(n), I(e)};
+        std::vector<int64_t> dws;
         std::vector<std::pair<int64_t, Value>> casts;
         for (Value dw : o.getWeightGrads()) {
           if (dtypeOf(dw) == DType::F32) {
-            gw.push_back(B(dw));
+            dws.push_back(bufferOf(dw));
             continue;
           }
           int64_t tmp = workspace("moe_dw_f32", DType::F32, {n, x[1]});
-          gw.push_back(KernelArg::buf(tmp));
+          dws.push_back(tmp);
           casts.push_back({tmp, dw});
         }
-        while (static_cast<int64_t>(gw.size()) < 7 + k::kMoeMaxExperts)
-          gw.push_back(I(0));
-        kernel(k::groupedLinearGradW(t, x[0], x[1], n, e), std::move(gw), op);
+        kernel(k::groupedLinearGradW(t, x[0], x[1], n, e),
+               {B(o.getInput()), B(o.getGrad()), B(o.getOffsets()), I(x[0]),
+                I(x[1]), I(n), I(e), KernelArg::bufs(std::move(dws))},
+               op);
         for (auto [tmp, dw] : casts)
           kernel(k::cast(DType::F32, dtypeOf(dw), n * x[1]),
                  {KernelArg::buf(tmp), B(dw), I(n * x[1])}, op);

@@ -69,7 +69,11 @@ FailureOr<LoweredTrainStep> mind::lowerToPlan(func::FuncOp step) {
   runtime::Plan plan = pb.finish();
   // The runtime's optimizer step (norm, clip, AdamW, loss scaling) launches
   // these from the same cubin.
-  for (const std::string &name : runtime::kernels::optimizerKernelNames())
-    plan.kernels.push_back({name, ""});
+  for (const std::string &name : runtime::kernels::optimizerKernelNames()) {
+    runtime::KernelEntry entry;
+    entry.nameExpr = name;
+    entry.params = runtime::kabi::resolveLibraryKernel(name);
+    plan.kernels.push_back(std::move(entry));
+  }
   return LoweredTrainStep{std::move(plan), std::move(emitted)};
 }

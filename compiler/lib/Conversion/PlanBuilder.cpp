@@ -155,21 +155,36 @@ void PlanBuilder::touch(int64_t buffer) {
   l.last = step;
 }
 
-void PlanBuilder::kernel(const runtime::LaunchConfig &cfg,
-                         std::vector<runtime::KernelArg> args, Operation *op) {
+void PlanBuilder::kernel(
+    const runtime::LaunchConfig &cfg, std::vector<runtime::KernelArg> args,
+    Operation *op, const std::vector<runtime::kabi::ResolvedParam> *params) {
   auto [it, inserted] = kernelIndex.try_emplace(
       cfg.nameExpr, static_cast<int64_t>(plan.kernels.size()));
-  if (inserted)
-    plan.kernels.push_back({cfg.nameExpr, ""});
+  if (inserted) {
+    runtime::KernelEntry entry;
+    entry.nameExpr = cfg.nameExpr;
+    entry.params = params ? *params
+                          : runtime::kabi::resolveLibraryKernel(cfg.nameExpr);
+    plan.kernels.push_back(std::move(entry));
+  }
+  runtime::kabi::checkArguments<int64_t>(
+      plan.kernels[it->second].params, args,
+      [&](const int64_t &id) {
+        return plan.buffers[static_cast<size_t>(id)].dtype;
+      },
+      cfg.nameExpr);
   runtime::KernelStep s;
   s.kernel = it->second;
   s.grid = cfg.grid;
   s.block = cfg.block;
   s.sharedBytes = cfg.sharedBytes;
   s.label = op ? labelOf(op) : cfg.nameExpr;
-  for (const auto &a : args)
+  for (const auto &a : args) {
     if (a.kind == runtime::KernelArg::Kind::Buffer)
       touch(a.buffer);
+    for (int64_t b : a.buffers)
+      touch(b);
+  }
   s.args = std::move(args);
   plan.steps.push_back(std::move(s));
 }

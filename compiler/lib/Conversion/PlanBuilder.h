@@ -46,8 +46,12 @@ public:
   int64_t bufferOf(mlir::Value v);
   int64_t workspace(const std::string &name, runtime::DType dtype,
                     std::vector<int64_t> shape);
+  /// Appends a launch of `cfg`'s kernel. `params` is its signature when the
+  /// kernel is emitted from the IR; library kernels take theirs from
+  /// KernelSignatures.h. Throws std::invalid_argument when `args` do not fit.
   void kernel(const runtime::LaunchConfig &cfg,
-              std::vector<runtime::KernelArg> args, mlir::Operation *op);
+              std::vector<runtime::KernelArg> args, mlir::Operation *op,
+              const std::vector<runtime::kabi::ResolvedParam> *params = nullptr);
   void gemm(runtime::GemmStep step, mlir::Operation *op);
   void memset(int64_t buffer, mlir::Operation *op);
   runtime::DType dtypeOf(mlir::Value v) const;
@@ -57,8 +61,7 @@ private:
   mlir::LogicalResult lowerKernelOp(mlir::Operation *op);
   mlir::LogicalResult lowerMoeOrAttention(mlir::Operation *op);
   mlir::LogicalResult lowerEmitted(mlir::Operation *op);
-  void appendPointers(std::vector<runtime::KernelArg> &args,
-                      mlir::ValueRange values);
+  std::vector<int64_t> buffersOf(mlir::ValueRange values);
   int64_t invertPerm(mlir::Value perm, int64_t rows, mlir::Operation *op);
   int64_t newBuffer(const std::string &name, runtime::BufferKind kind,
                     runtime::DType dtype, std::vector<int64_t> shape);

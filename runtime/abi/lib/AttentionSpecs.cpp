@@ -8,6 +8,7 @@
 
 using namespace mind::runtime;
 using namespace mind::runtime::kernels;
+namespace sig = mind::sig;
 
 namespace {
 constexpr uint32_t kThreads = 128; // attn::kThreads
@@ -20,11 +21,12 @@ void check(bool ok, const std::string &msg) {
 
 /// Validates the problem.
 void checkProblem(DType dtype, int64_t batch, int64_t seq, int64_t qHeads,
-                      int64_t kvHeads, int64_t headDim) {
+                  int64_t kvHeads, int64_t headDim) {
   cudaTypeName(dtype); // throws for non-float dtypes
   check(headDim == 16 || headDim == 32 || headDim == 64 || headDim == 96 ||
             headDim == 128,
-        "head dim must be 16, 32, 64, 96 or 128, got " + std::to_string(headDim));
+        "head dim must be 16, 32, 64, 96 or 128, got " +
+            std::to_string(headDim));
   check(batch > 0 && seq > 0 && qHeads > 0 && kvHeads > 0,
         "batch, seq and head counts must be positive");
   check(qHeads % kvHeads == 0, "query heads (" + std::to_string(qHeads) +
@@ -51,8 +53,8 @@ uint32_t fmaFwdShared(const FmaTiles &t) {
 }
 uint32_t fmaBwdShared(const FmaTiles &t) {
   uint64_t bq = kFmaBwdQTile; // K, V, Q, dO; S, dP, dK, dV, lse, delta
-  return static_cast<uint32_t>(((2 * t.bk + 2 * bq) * t.ldT +
-                                2 * bq * t.ldS + 2 * t.bk * t.ldO + 2 * bq) *
+  return static_cast<uint32_t>(((2 * t.bk + 2 * bq) * t.ldT + 2 * bq * t.ldS +
+                                2 * t.bk * t.ldO + 2 * bq) *
                                4);
 }
 uint32_t fmaDqShared(const FmaTiles &t) {
@@ -72,8 +74,8 @@ uint32_t mmaFwdShared(int64_t d) { // Q, 2 x (K, V)
   return static_cast<uint32_t>((kMmaTile + 4 * kMmaTile) * mmaLd(d) * 2);
 }
 uint32_t mmaDqShared(int64_t d) { // Q, dO, 2 x (K, V)
-  return static_cast<uint32_t>((2 * kMmaTile + 4 * mmaSmallTile(d)) *
-                               mmaLd(d) * 2);
+  return static_cast<uint32_t>((2 * kMmaTile + 4 * mmaSmallTile(d)) * mmaLd(d) *
+                               2);
 }
 uint32_t mmaDkdvShared(int64_t d) { // K, V, 2 x (Q, dO, lse, delta)
   uint64_t bq = mmaSmallTile(d);
@@ -81,11 +83,13 @@ uint32_t mmaDkdvShared(int64_t d) { // K, V, 2 x (Q, dO, lse, delta)
                                4 * bq * 4);
 }
 
+/// The instantiation <dtype, headDim> of S's kernel or of `kernel`.
+template <class S>
 std::string tmpl(const char *kernel, DType dtype, int64_t headDim) {
-  std::string s = std::string("mind::") + kernel + "<" + cudaTypeName(dtype);
+  std::vector<std::string> args = {cudaTypeName(dtype)};
   if (headDim > 0)
-    s += ", " + std::to_string(headDim);
-  return s + ">";
+    args.push_back(std::to_string(headDim));
+  return instance<S>(args, kernel);
 }
 
 uint32_t blocks(uint64_t n, uint64_t per) {
@@ -95,20 +99,19 @@ uint32_t blocks(uint64_t n, uint64_t per) {
 }
 } // namespace
 
-LaunchConfig
+kabi::Launch<sig::attention_fwd>
 mind::runtime::kernels::attentionForward(DType dtype, int64_t batch,
                                          int64_t seq, int64_t qHeads,
                                          int64_t kvHeads, int64_t headDim) {
   checkProblem(dtype, batch, seq, qHeads, kvHeads, headDim);
   bool fma = dtype == DType::F32;
-  LaunchConfig c;
-  c.nameExpr = tmpl(fma ? "attention_fwd" : "attention_fwd_mma", dtype,
-                    headDim);
+  kabi::Launch<sig::attention_fwd> c;
+  c.nameExpr = tmpl<sig::attention_fwd>(
+      fma ? "attention_fwd" : "attention_fwd_mma", dtype, headDim);
   c.grid = {blocks(seq, fma ? kFmaFwdQTile : kMmaTile),
             static_cast<uint32_t>(qHeads), static_cast<uint32_t>(batch)};
   c.block = {kThreads, 1, 1};
-  c.sharedBytes =
-      fma ? fmaFwdShared(FmaTiles(headDim)) : mmaFwdShared(headDim);
+  c.sharedBytes = fma ? fmaFwdShared(FmaTiles(headDim)) : mmaFwdShared(headDim);
   return c;
 }
 
@@ -121,19 +124,20 @@ mind::runtime::kernels::attentionBackward(DType dtype, int64_t batch,
   FmaTiles t(headDim);
   AttentionBackward r;
   uint64_t rows = uint64_t(batch) * seq * qHeads;
-  r.prep.nameExpr = tmpl("attention_bwd_prep", dtype, 0);
+  r.prep.nameExpr =
+      tmpl<sig::attention_bwd_prep>("attention_bwd_prep", dtype, 0);
   r.prep.grid = {blocks(rows, kRowThreads / 32), 1, 1};
   r.prep.block = {kRowThreads, 1, 1};
 
-  r.main.nameExpr = tmpl(fma ? "attention_bwd" : "attention_bwd_dkdv_mma",
-                         dtype, headDim);
+  r.main.nameExpr = tmpl<sig::attention_bwd>(
+      fma ? "attention_bwd" : "attention_bwd_dkdv_mma", dtype, headDim);
   r.main.grid = {blocks(seq, fma ? t.bk : kMmaTile),
                  static_cast<uint32_t>(kvHeads), static_cast<uint32_t>(batch)};
   r.main.block = {kThreads, 1, 1};
   r.main.sharedBytes = fma ? fmaBwdShared(t) : mmaDkdvShared(headDim);
 
-  r.dq.nameExpr = tmpl(fma ? "attention_bwd_dq" : "attention_bwd_dq_mma",
-                       dtype, headDim);
+  r.dq.nameExpr = tmpl<sig::attention_bwd_dq>(
+      fma ? "attention_bwd_dq" : "attention_bwd_dq_mma", dtype, headDim);
   r.dq.grid = {blocks(seq, fma ? kFmaDqQTile : kMmaTile),
                static_cast<uint32_t>(qHeads), static_cast<uint32_t>(batch)};
   r.dq.block = {kThreads, 1, 1};

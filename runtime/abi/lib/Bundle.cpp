@@ -160,7 +160,8 @@ Bundle readBundleFromBytes(const uint8_t *data, size_t size,
   if (version != kBundleVersion)
     throw BundleError(name + ": unsupported bundle version " +
                       std::to_string(version) + " (this runtime reads " +
-                      std::to_string(kBundleVersion) + ")");
+                      std::to_string(kBundleVersion) +
+                      "; recompile it with this version's mindc)");
   std::pair<const uint8_t *, uint64_t> sec[kNumSections];
   size_t pos = 12;
   for (size_t i = 0; i < kNumSections; ++i) {

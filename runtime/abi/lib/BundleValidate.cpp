@@ -133,10 +133,67 @@ void checkKernelStep(const Plan &plan, const KernelStep &k,
   if (k.sharedBytes > 227 * 1024)
     fail(where + ": " + std::to_string(k.sharedBytes) +
          " bytes of shared memory exceed 227 KiB");
-  for (size_t a = 0; a < k.args.size(); ++a)
+  for (size_t a = 0; a < k.args.size(); ++a) {
+    const KernelArg &arg = k.args[a];
+    std::string what = where + " argument " + std::to_string(a);
+    if (arg.kind == KernelArg::Kind::Buffer)
+      checkBufferId(plan, arg.buffer, what);
+    for (int64_t id : arg.buffers)
+      checkBufferId(plan, id, what);
+  }
+  const KernelEntry &entry = plan.kernels[static_cast<size_t>(k.kernel)];
+  try {
+    kabi::checkArguments<int64_t>(
+        entry.params, k.args,
+        [&](const int64_t &id) {
+          return plan.buffers[static_cast<size_t>(id)].dtype;
+        },
+        where + " kernel " + entry.nameExpr);
+  } catch (const std::invalid_argument &e) {
+    fail(e.what());
+  }
+  // Params are read-only in a micro-step; inputs belong to the host.
+  for (size_t a = 0; a < k.args.size(); ++a) {
+    kabi::ParamKind kind = entry.params[a].kind;
+    if (kind != kabi::ParamKind::Out && kind != kabi::ParamKind::OutArray)
+      continue;
+    std::vector<int64_t> ids = k.args[a].buffers;
     if (k.args[a].kind == KernelArg::Kind::Buffer)
-      checkBufferId(plan, k.args[a].buffer,
-                    where + " argument " + std::to_string(a));
+      ids.push_back(k.args[a].buffer);
+    for (int64_t id : ids) {
+      BufferKind bk = plan.buffers[static_cast<size_t>(id)].kind;
+      if (bk == BufferKind::Param || bk == BufferKind::Input)
+        fail(where + " kernel " + entry.nameExpr + " writes " +
+             bufName(plan, id) + " (" + bufferKindName(bk) +
+             ") through argument " + std::to_string(a) + " (" +
+             kabi::describe(entry.params[a]) +
+             "): params and inputs are read-only in a micro-step");
+    }
+  }
+}
+
+/// A library kernel's recorded signature must be the library's.
+void checkKernelEntry(const KernelEntry &k, size_t i) {
+  std::string where = "kernel " + std::to_string(i) + " '" + k.nameExpr + "'";
+  if (k.nameExpr.empty() || k.loweredName.empty())
+    fail("kernel " + std::to_string(i) + " has an empty name");
+  if (k.nameExpr.rfind("mind::", 0) != 0)
+    return; // emitted from the IR: its recorded signature is the truth
+  std::vector<kabi::ResolvedParam> want;
+  try {
+    want = kabi::resolveLibraryKernel(k.nameExpr);
+  } catch (const std::invalid_argument &e) {
+    fail(e.what());
+  }
+  if (want != k.params) {
+    std::string got, expected;
+    for (const auto &p : k.params)
+      got += (got.empty() ? "" : ", ") + kabi::describe(p);
+    for (const auto &p : want)
+      expected += (expected.empty() ? "" : ", ") + kabi::describe(p);
+    fail(where + ": recorded parameters (" + got +
+         ") differ from the library's signature (" + expected + ")");
+  }
 }
 
 void checkGemmStep(const Plan &plan, const GemmStep &g,
@@ -181,8 +238,7 @@ void validatePlan(const Plan &plan) {
          " is not a multiple of " + std::to_string(kArenaAlignment));
   checkBuffers(plan);
   for (size_t i = 0; i < plan.kernels.size(); ++i)
-    if (plan.kernels[i].nameExpr.empty() || plan.kernels[i].loweredName.empty())
-      fail("kernel " + std::to_string(i) + " has an empty name");
+    checkKernelEntry(plan.kernels[i], i);
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     std::string where = stepName(plan, i);
     const Step &s = plan.steps[i];

@@ -4,13 +4,14 @@
 #include "mind/abi/KernelSpecs.h"
 
 #include <algorithm>
-#include <set>
 #include <cstdint>
+#include <set>
 #include <stdexcept>
 #include <string>
 
 using namespace mind::runtime;
 using namespace mind::runtime::kernels;
+namespace sig = mind::sig;
 
 namespace {
 // Elements per thread and step of the flat kernels (kEwPack) and of the row
@@ -36,26 +37,24 @@ void requireNonNegative(int64_t v, const char *what) {
     throw std::invalid_argument(std::string("negative ") + what);
 }
 
-LaunchConfig flat(std::string name, int64_t n) {
+template <class S>
+kabi::Launch<S> flat(const std::vector<std::string> &templateArgs, int64_t n) {
   requireNonNegative(n, "element count");
-  LaunchConfig c;
-  c.nameExpr = std::move(name);
+  kabi::Launch<S> c;
+  c.nameExpr = instance<S>(templateArgs);
   c.block = {static_cast<uint32_t>(kFlatThreads), 1, 1};
   c.grid = {clampGrid(ceilDiv(ceilDiv(n, kPack), kFlatThreads), kMaxFlatBlocks),
             1, 1};
   return c;
 }
 
-std::string tmpl(const char *kernel, DType t) {
-  return std::string("mind::") + kernel + "<" + cudaTypeName(t) + ">";
-}
-
 // Row kernels owned by one warp (block (32, 8)) when rows are short, or by a
 // whole block otherwise.
-LaunchConfig rowGroups(std::string name, int64_t rows, int64_t cols,
-                       int64_t blockThreads) {
-  LaunchConfig c;
-  c.nameExpr = std::move(name);
+template <class S>
+kabi::Launch<S> rowGroups(DType dtype, int64_t rows, int64_t cols,
+                          int64_t blockThreads) {
+  kabi::Launch<S> c;
+  c.nameExpr = instance<S>({cudaTypeName(dtype)});
   if (cols <= 1024) {
     c.block = {32, 8, 1};
     c.grid = {clampGrid(ceilDiv(rows, 8), INT32_MAX), 1, 1};
@@ -81,39 +80,44 @@ int64_t normGradWarps(int64_t hidden) {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-LaunchConfig mind::runtime::kernels::silu(DType dtype, int64_t n) {
-  return flat(tmpl("silu_fwd", dtype), n);
+kabi::Launch<sig::silu_fwd> mind::runtime::kernels::silu(DType dtype,
+                                                         int64_t n) {
+  return flat<sig::silu_fwd>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::siluGrad(DType dtype, int64_t n) {
-  return flat(tmpl("silu_grad", dtype), n);
+kabi::Launch<sig::silu_grad> mind::runtime::kernels::siluGrad(DType dtype,
+                                                              int64_t n) {
+  return flat<sig::silu_grad>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::add(DType dtype, int64_t n) {
-  return flat(tmpl("add_fwd", dtype), n);
+kabi::Launch<sig::add_fwd> mind::runtime::kernels::add(DType dtype, int64_t n) {
+  return flat<sig::add_fwd>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::mul(DType dtype, int64_t n) {
-  return flat(tmpl("mul_fwd", dtype), n);
+kabi::Launch<sig::mul_fwd> mind::runtime::kernels::mul(DType dtype, int64_t n) {
+  return flat<sig::mul_fwd>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::swiglu(DType dtype, int64_t n) {
-  return flat(tmpl("swiglu_fwd", dtype), n);
+kabi::Launch<sig::swiglu_fwd> mind::runtime::kernels::swiglu(DType dtype,
+                                                             int64_t n) {
+  return flat<sig::swiglu_fwd>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::swigluGrad(DType dtype, int64_t n) {
-  return flat(tmpl("swiglu_grad", dtype), n);
+kabi::Launch<sig::swiglu_grad> mind::runtime::kernels::swigluGrad(DType dtype,
+                                                                  int64_t n) {
+  return flat<sig::swiglu_grad>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::cast(DType from, DType to, int64_t n) {
-  return flat("mind::cast_fwd<" + cudaTypeName(from) + ", " +
-                  cudaTypeName(to) + ">",
-              n);
+kabi::Launch<sig::cast_fwd> mind::runtime::kernels::cast(DType from, DType to,
+                                                         int64_t n) {
+  return flat<sig::cast_fwd>({cudaTypeName(from), cudaTypeName(to)}, n);
 }
-LaunchConfig mind::runtime::kernels::fill(DType dtype, int64_t n) {
-  return flat(tmpl("fill_fwd", dtype), n);
+kabi::Launch<sig::fill_fwd> mind::runtime::kernels::fill(DType dtype,
+                                                         int64_t n) {
+  return flat<sig::fill_fwd>({cudaTypeName(dtype)}, n);
 }
-LaunchConfig mind::runtime::kernels::accumulate(DType x, int64_t n) {
-  return flat(tmpl("accumulate_f32", x), n);
+kabi::Launch<sig::accumulate_f32>
+mind::runtime::kernels::accumulate(DType x, int64_t n) {
+  return flat<sig::accumulate_f32>({cudaTypeName(x)}, n);
 }
 
-LaunchConfig mind::runtime::kernels::rope(DType dtype, int64_t batch,
-                                          int64_t seq, int64_t heads,
-                                          int64_t dim) {
+kabi::Launch<sig::rope_fwd>
+mind::runtime::kernels::rope(DType dtype, int64_t batch, int64_t seq,
+                             int64_t heads, int64_t dim) {
   if (dim <= 0 || dim % 2 != 0)
     throw std::invalid_argument("rope: head dim must be even and positive");
   requireNonNegative(batch * seq * heads, "rope row count");
@@ -123,16 +127,15 @@ LaunchConfig mind::runtime::kernels::rope(DType dtype, int64_t batch,
   while (lanes > 1 && lanes / 2 >= half)
     lanes /= 2;
   int64_t rowsPerBlock = 256 / lanes;
-  LaunchConfig c;
-  c.nameExpr = tmpl("rope_fwd", dtype);
+  kabi::Launch<sig::rope_fwd> c;
+  c.nameExpr = instance<sig::rope_fwd>({cudaTypeName(dtype)});
   c.block = {static_cast<uint32_t>(lanes), static_cast<uint32_t>(rowsPerBlock),
              1};
-  c.grid = {clampGrid(ceilDiv(batch * seq * heads, rowsPerBlock), 65536), 1,
-            1};
+  c.grid = {clampGrid(ceilDiv(batch * seq * heads, rowsPerBlock), 65536), 1, 1};
   return c;
 }
 
-LaunchConfig
+kabi::Launch<sig::transpose_fwd>
 mind::runtime::kernels::transpose(DType dtype,
                                   const std::vector<int64_t> &inShape) {
   std::string type;
@@ -147,8 +150,8 @@ mind::runtime::kernels::transpose(DType dtype,
     requireNonNegative(d, "transpose dimension");
     n *= d;
   }
-  LaunchConfig c;
-  c.nameExpr = "mind::transpose_fwd<" + type + ">";
+  kabi::Launch<sig::transpose_fwd> c;
+  c.nameExpr = instance<sig::transpose_fwd>({type});
   c.block = {static_cast<uint32_t>(kFlatThreads), 1, 1};
   c.grid = {clampGrid(ceilDiv(n, kFlatThreads), kMaxFlatBlocks * 4), 1, 1};
   return c;
@@ -186,13 +189,13 @@ mind::runtime::kernels::transposeArgs(const std::vector<int64_t> &inShape,
 // Embedding
 //===----------------------------------------------------------------------===//
 
-LaunchConfig mind::runtime::kernels::embedding(DType dtype, int64_t tokens,
-                                               int64_t hidden) {
+kabi::Launch<sig::embedding_fwd>
+mind::runtime::kernels::embedding(DType dtype, int64_t tokens, int64_t hidden) {
   requireNonNegative(tokens, "token count");
   // One 16-byte chunk per thread and step.
   int64_t chunks = ceilDiv(hidden * static_cast<int64_t>(dtypeSize(dtype)), 16);
-  LaunchConfig c;
-  c.nameExpr = tmpl("embedding_fwd", dtype);
+  kabi::Launch<sig::embedding_fwd> c;
+  c.nameExpr = instance<sig::embedding_fwd>({cudaTypeName(dtype)});
   c.block = {static_cast<uint32_t>(
                  std::clamp<int64_t>(ceilDiv(chunks, 32) * 32, 32, 256)),
              1, 1};
@@ -200,8 +203,7 @@ LaunchConfig mind::runtime::kernels::embedding(DType dtype, int64_t tokens,
   return c;
 }
 
-EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype,
-                                                    int64_t tokens,
+EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype, int64_t tokens,
                                                     int64_t hidden,
                                                     int64_t vocab) {
   requireNonNegative(tokens, "token count");
@@ -210,12 +212,12 @@ EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype,
   constexpr int64_t kChunk = 256; // emb_detail::kChunk
   EmbeddingGrad g;
   g.chunks = std::max<int64_t>(1, ceilDiv(tokens, kChunk));
-  g.runs.nameExpr = tmpl("embedding_grad_runs", dtype);
+  g.runs.nameExpr = instance<sig::embedding_grad_runs>({cudaTypeName(dtype)});
   g.runs.block = {static_cast<uint32_t>(kChunk), 1, 1};
   g.runs.grid = {clampGrid(g.chunks, INT32_MAX), 1, 1};
   if (g.runs.grid[0] != g.chunks)
     throw std::invalid_argument("embedding gradient: too many tokens");
-  g.reduce.nameExpr = "mind::embedding_grad_reduce";
+  g.reduce.nameExpr = instance<sig::embedding_grad_reduce>();
   g.reduce.block = {128, 1, 1}; // one chunk per thread in each search round
   g.reduce.grid = {clampGrid(std::max<int64_t>(vocab, 1), 65536), 1, 1};
   g.workspaces = {{"partial", DType::F32, {g.chunks * kChunk, hidden}},
@@ -228,18 +230,14 @@ EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype,
 // RMSNorm
 //===----------------------------------------------------------------------===//
 
-static std::string normName(const char *kernel, DType x, DType w) {
-  return std::string("mind::") + kernel + "<" + cudaTypeName(x) + ", " +
-         cudaTypeName(w) + ">";
-}
-
-LaunchConfig mind::runtime::kernels::rmsnorm(DType x, DType w, int64_t rows,
-                                             int64_t hidden) {
+kabi::Launch<sig::rmsnorm_fwd> mind::runtime::kernels::rmsnorm(DType x, DType w,
+                                                               int64_t rows,
+                                                               int64_t hidden) {
   requireNonNegative(rows, "row count");
   if (hidden <= 0)
     throw std::invalid_argument("rmsnorm: hidden size must be positive");
-  LaunchConfig c;
-  c.nameExpr = normName("rmsnorm_fwd", x, w);
+  kabi::Launch<sig::rmsnorm_fwd> c;
+  c.nameExpr = instance<sig::rmsnorm_fwd>({cudaTypeName(x), cudaTypeName(w)});
   c.block = {32, 8, 1};
   c.grid = {clampGrid(ceilDiv(rows, 8), INT32_MAX), 1, 1};
   return c;
@@ -251,24 +249,26 @@ int64_t mind::runtime::kernels::rmsnormGradPartials(int64_t rows,
                              kMaxNormGradBlocks);
 }
 
-LaunchConfig mind::runtime::kernels::rmsnormGrad(DType x, DType w,
-                                                 int64_t rows, int64_t hidden) {
+kabi::Launch<sig::rmsnorm_grad>
+mind::runtime::kernels::rmsnormGrad(DType x, DType w, int64_t rows,
+                                    int64_t hidden) {
   requireNonNegative(rows, "row count");
   if (hidden <= 0 || hidden * 4 > kMaxSharedBytes)
     throw std::invalid_argument("rmsnorm_grad: hidden size " +
                                 std::to_string(hidden) + " unsupported");
   int64_t warps = normGradWarps(hidden);
-  LaunchConfig c;
-  c.nameExpr = normName("rmsnorm_grad", x, w);
+  kabi::Launch<sig::rmsnorm_grad> c;
+  c.nameExpr = instance<sig::rmsnorm_grad>({cudaTypeName(x), cudaTypeName(w)});
   c.block = {32, static_cast<uint32_t>(warps), 1};
   c.grid = {static_cast<uint32_t>(rmsnormGradPartials(rows, hidden)), 1, 1};
   c.sharedBytes = static_cast<uint32_t>(warps * hidden * 4);
   return c;
 }
 
-LaunchConfig mind::runtime::kernels::rmsnormGradDw(int64_t hidden) {
-  LaunchConfig c;
-  c.nameExpr = "mind::rmsnorm_grad_dw";
+kabi::Launch<sig::rmsnorm_grad_dw>
+mind::runtime::kernels::rmsnormGradDw(int64_t hidden) {
+  kabi::Launch<sig::rmsnorm_grad_dw> c;
+  c.nameExpr = instance<sig::rmsnorm_grad_dw>();
   c.block = {32, 8, 1}; // the kernel's shared array is [8][33]
   c.grid = {clampGrid(ceilDiv(hidden, 32), INT32_MAX), 1, 1};
   return c;
@@ -278,51 +278,54 @@ LaunchConfig mind::runtime::kernels::rmsnormGradDw(int64_t hidden) {
 // Softmax and cross entropy
 //===----------------------------------------------------------------------===//
 
-LaunchConfig mind::runtime::kernels::softmax(DType dtype, int64_t rows,
-                                             int64_t cols) {
+kabi::Launch<sig::softmax_fwd>
+mind::runtime::kernels::softmax(DType dtype, int64_t rows, int64_t cols) {
   requireNonNegative(rows, "row count");
-  return rowGroups(tmpl("softmax_fwd", dtype), rows, cols,
-                   cols <= 8192 ? 256 : 512);
+  return rowGroups<sig::softmax_fwd>(dtype, rows, cols,
+                                     cols <= 8192 ? 256 : 512);
 }
 
-LaunchConfig mind::runtime::kernels::softmaxGrad(DType dtype, int64_t rows,
-                                                 int64_t cols) {
+kabi::Launch<sig::softmax_grad>
+mind::runtime::kernels::softmaxGrad(DType dtype, int64_t rows, int64_t cols) {
   requireNonNegative(rows, "row count");
-  return rowGroups(tmpl("softmax_grad", dtype), rows, cols,
-                   cols <= 8192 ? 256 : 512);
+  return rowGroups<sig::softmax_grad>(dtype, rows, cols,
+                                      cols <= 8192 ? 256 : 512);
 }
 
-LaunchConfig mind::runtime::kernels::crossEntropy(DType dtype, int64_t rows,
-                                                  int64_t vocab) {
+kabi::Launch<sig::cross_entropy_fwd>
+mind::runtime::kernels::crossEntropy(DType dtype, int64_t rows, int64_t vocab) {
   requireNonNegative(rows, "row count");
-  LaunchConfig c;
-  c.nameExpr = tmpl("cross_entropy_fwd", dtype);
+  kabi::Launch<sig::cross_entropy_fwd> c;
+  c.nameExpr = instance<sig::cross_entropy_fwd>({cudaTypeName(dtype)});
   c.block = {lossThreads(vocab), 1, 1};
   c.grid = {clampGrid(rows, INT32_MAX), 1, 1};
   return c;
 }
 
-LaunchConfig mind::runtime::kernels::crossEntropyFinalize(int64_t rows) {
+kabi::Launch<sig::cross_entropy_finalize>
+mind::runtime::kernels::crossEntropyFinalize(int64_t rows) {
   requireNonNegative(rows, "row count");
-  LaunchConfig c;
-  c.nameExpr = "mind::cross_entropy_finalize";
+  kabi::Launch<sig::cross_entropy_finalize> c;
+  c.nameExpr = instance<sig::cross_entropy_finalize>();
   c.block = {1024, 1, 1};
   return c;
 }
 
-LaunchConfig mind::runtime::kernels::crossEntropyMaskSum(int64_t rows) {
+kabi::Launch<sig::cross_entropy_mask_sum>
+mind::runtime::kernels::crossEntropyMaskSum(int64_t rows) {
   requireNonNegative(rows, "row count");
-  LaunchConfig c;
-  c.nameExpr = "mind::cross_entropy_mask_sum";
+  kabi::Launch<sig::cross_entropy_mask_sum> c;
+  c.nameExpr = instance<sig::cross_entropy_mask_sum>();
   c.block = {1024, 1, 1};
   return c;
 }
 
-LaunchConfig mind::runtime::kernels::crossEntropyGrad(DType dtype, int64_t rows,
-                                                      int64_t vocab) {
+kabi::Launch<sig::cross_entropy_grad>
+mind::runtime::kernels::crossEntropyGrad(DType dtype, int64_t rows,
+                                         int64_t vocab) {
   requireNonNegative(rows, "row count");
-  LaunchConfig c;
-  c.nameExpr = tmpl("cross_entropy_grad", dtype);
+  kabi::Launch<sig::cross_entropy_grad> c;
+  c.nameExpr = instance<sig::cross_entropy_grad>({cudaTypeName(dtype)});
   c.block = {lossThreads(vocab), 1, 1};
   c.grid = {clampGrid(rows, INT32_MAX), 1, 1};
   return c;
@@ -333,21 +336,32 @@ LaunchConfig mind::runtime::kernels::crossEntropyGrad(DType dtype, int64_t rows,
 //===----------------------------------------------------------------------===//
 
 std::vector<std::string> mind::runtime::kernels::denseKernelNames(DType t) {
-  std::vector<LaunchConfig> cfgs = {
-      silu(t, 1),          siluGrad(t, 1),
-      add(t, 1),           mul(t, 1),
-      swiglu(t, 1),        swigluGrad(t, 1),
-      fill(t, 1),          accumulate(t, 1),
-      rope(t, 1, 1, 1, 2), transpose(t, {1}),
-      transpose(DType::I64, {1}), transpose(DType::I32, {1}),
-      embedding(t, 1, 1),  embeddingGrad(t, 1, 1, 1).runs,
-      embeddingGrad(t, 1, 1, 1).reduce,
-      rmsnorm(t, t, 1, 1), rmsnorm(t, DType::F32, 1, 1),
-      rmsnormGrad(t, t, 1, 1), rmsnormGrad(t, DType::F32, 1, 1),
-      rmsnormGradDw(1),    softmax(t, 1, 1),
-      softmaxGrad(t, 1, 1), crossEntropy(t, 1, 1),
-      crossEntropyFinalize(1), crossEntropyMaskSum(1),
-      crossEntropyGrad(t, 1, 1)};
+  std::vector<LaunchConfig> cfgs = {silu(t, 1),
+                                    siluGrad(t, 1),
+                                    add(t, 1),
+                                    mul(t, 1),
+                                    swiglu(t, 1),
+                                    swigluGrad(t, 1),
+                                    fill(t, 1),
+                                    accumulate(t, 1),
+                                    rope(t, 1, 1, 1, 2),
+                                    transpose(t, {1}),
+                                    transpose(DType::I64, {1}),
+                                    transpose(DType::I32, {1}),
+                                    embedding(t, 1, 1),
+                                    embeddingGrad(t, 1, 1, 1).runs,
+                                    embeddingGrad(t, 1, 1, 1).reduce,
+                                    rmsnorm(t, t, 1, 1),
+                                    rmsnorm(t, DType::F32, 1, 1),
+                                    rmsnormGrad(t, t, 1, 1),
+                                    rmsnormGrad(t, DType::F32, 1, 1),
+                                    rmsnormGradDw(1),
+                                    softmax(t, 1, 1),
+                                    softmaxGrad(t, 1, 1),
+                                    crossEntropy(t, 1, 1),
+                                    crossEntropyFinalize(1),
+                                    crossEntropyMaskSum(1),
+                                    crossEntropyGrad(t, 1, 1)};
   for (DType u : {DType::F32, DType::BF16, DType::F16}) {
     cfgs.push_back(cast(t, u, 1));
     cfgs.push_back(cast(u, t, 1));

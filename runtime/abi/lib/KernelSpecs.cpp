@@ -13,7 +13,7 @@ std::string mind::runtime::kernels::cudaTypeName(DType dtype) {
   case DType::F16:
     return "__half";
   default:
-    throw std::invalid_argument(std::string("no CUDA kernel element type for ") +
-                                dtypeName(dtype));
+    throw std::invalid_argument(
+        std::string("no CUDA kernel element type for ") + dtypeName(dtype));
   }
 }

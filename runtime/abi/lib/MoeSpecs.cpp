@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 using namespace mind::runtime;
 using namespace mind::runtime::kernels;
+namespace sig = mind::sig;
 
 namespace {
 // Must match moe_gemm.cuh (tile 64x64; threads() per storage type).
@@ -40,10 +42,6 @@ void checkRows(int64_t rows, const char *op) {
           "routed rows = " + std::to_string(rows) + " must be in [1, 2^31)");
 }
 
-std::string inst(const char *kernel, DType dtype) {
-  return std::string("mind::") + kernel + "<" + cudaTypeName(dtype) + ">";
-}
-
 // One block per row of `hidden` elements, each thread moving 8 at a time:
 // enough warps to cover the row once, 32..256 threads.
 uint32_t rowThreads(int64_t hidden) {
@@ -52,10 +50,12 @@ uint32_t rowThreads(int64_t hidden) {
       std::min<int64_t>(std::max<int64_t>(t, 32), 256));
 }
 
-LaunchConfig make(std::string name, int64_t gx, int64_t gy, uint32_t block,
-                  uint32_t shared, const char *op) {
-  LaunchConfig c;
-  c.nameExpr = std::move(name);
+/// A launch of S's kernel, templated on `dtype` unless it is nullopt.
+template <class S>
+kabi::Launch<S> make(std::optional<DType> dtype, int64_t gx, int64_t gy,
+                     uint32_t block, uint32_t shared, const char *op) {
+  kabi::Launch<S> c;
+  c.nameExpr = dtype ? instance<S>({cudaTypeName(*dtype)}) : instance<S>();
   c.grid = {gridSize(gx, op), gridSize(gy, op), 1};
   require(gy <= 65535, op, "grid.y too large");
   c.block = {block, 1, 1};
@@ -66,117 +66,124 @@ LaunchConfig make(std::string name, int64_t gx, int64_t gy, uint32_t block,
 uint32_t gemmThreads(DType dtype) { return dtype == DType::F32 ? 256 : 128; }
 } // namespace
 
-LaunchConfig kernels::moeTopK(DType dtype, int64_t tokens, int64_t experts,
-                              int64_t k) {
+kabi::Launch<sig::moe_topk_fwd> kernels::moeTopK(DType dtype, int64_t tokens,
+                                                 int64_t experts, int64_t k) {
   const char *op = "topk";
   require(tokens >= 1, op, "needs a token");
   require(k >= 1 && k <= experts, op, "k must be in [1, E]");
-  return make(inst("moe_topk_fwd", dtype), ceilDiv(tokens, 256), 1, 256, 0, op);
+  return make<sig::moe_topk_fwd>(dtype, ceilDiv(tokens, 256), 1, 256, 0, op);
 }
 
-LaunchConfig kernels::moeTopKGrad(DType dtype, int64_t tokens, int64_t experts,
-                                  int64_t k) {
+kabi::Launch<sig::moe_topk_bwd>
+kernels::moeTopKGrad(DType dtype, int64_t tokens, int64_t experts, int64_t k) {
   const char *op = "topk_grad";
   require(tokens >= 1 && experts >= 1, op, "needs a token and an expert");
   require(k >= 1 && k <= experts, op, "k must be in [1, E]");
-  return make(inst("moe_topk_bwd", dtype), ceilDiv(tokens * experts, 256), 1,
-              256, 0, op);
+  return make<sig::moe_topk_bwd>(dtype, ceilDiv(tokens * experts, 256), 1, 256,
+                                 0, op);
 }
 
 int64_t kernels::moeRouteTiles(int64_t rows) {
   return ceilDiv(rows, kMoeRouteTile);
 }
 
-LaunchConfig kernels::moeRouteCount(int64_t rows, int64_t experts) {
+kabi::Launch<sig::moe_route_count> kernels::moeRouteCount(int64_t rows,
+                                                          int64_t experts) {
   const char *op = "moe_route";
   checkRows(rows, op);
   checkExperts(experts, 256, op);
-  return make("mind::moe_route_count", moeRouteTiles(rows), 1, kMoeRouteTile,
-              static_cast<uint32_t>(experts * 4), op);
+  return make<sig::moe_route_count>(std::nullopt, moeRouteTiles(rows), 1,
+                                    kMoeRouteTile,
+                                    static_cast<uint32_t>(experts * 4), op);
 }
 
-LaunchConfig kernels::moeRouteScatter(int64_t rows, int64_t experts) {
+kabi::Launch<sig::moe_route_scatter> kernels::moeRouteScatter(int64_t rows,
+                                                              int64_t experts) {
   const char *op = "moe_route";
   checkRows(rows, op);
   checkExperts(experts, 256, op);
   // start, before, total [E] + per-warp counts [32][E], all int.
-  return make("mind::moe_route_scatter", moeRouteTiles(rows), 1, kMoeRouteTile,
-              static_cast<uint32_t>(experts * (3 + 32) * 4), op);
+  return make<sig::moe_route_scatter>(
+      std::nullopt, moeRouteTiles(rows), 1, kMoeRouteTile,
+      static_cast<uint32_t>(experts * (3 + 32) * 4), op);
 }
 
-LaunchConfig kernels::moeInvertPerm(int64_t rows) {
+kabi::Launch<sig::moe_invert_perm> kernels::moeInvertPerm(int64_t rows) {
   checkRows(rows, "moe_invert_perm");
-  return make("mind::moe_invert_perm", ceilDiv(rows, 256), 1, 256, 0,
-              "moe_invert_perm");
+  return make<sig::moe_invert_perm>(std::nullopt, ceilDiv(rows, 256), 1, 256, 0,
+                                    "moe_invert_perm");
 }
 
-LaunchConfig kernels::moeDispatch(DType dtype, int64_t rows, int64_t hidden) {
+kabi::Launch<sig::moe_dispatch_fwd>
+kernels::moeDispatch(DType dtype, int64_t rows, int64_t hidden) {
   const char *op = "moe_dispatch";
   checkRows(rows, op);
   require(hidden >= 1, op, "hidden must be positive");
-  return make(inst("moe_dispatch_fwd", dtype), rows, 1, rowThreads(hidden), 0,
-              op);
+  return make<sig::moe_dispatch_fwd>(dtype, rows, 1, rowThreads(hidden), 0, op);
 }
 
-LaunchConfig kernels::moeDispatchGrad(DType dtype, int64_t tokens,
-                                      int64_t hidden) {
+kabi::Launch<sig::moe_dispatch_bwd>
+kernels::moeDispatchGrad(DType dtype, int64_t tokens, int64_t hidden) {
   const char *op = "moe_dispatch_grad";
   checkRows(tokens, op);
   require(hidden >= 1, op, "hidden must be positive");
-  return make(inst("moe_dispatch_bwd", dtype), tokens, 1, rowThreads(hidden), 0,
-              op);
+  return make<sig::moe_dispatch_bwd>(dtype, tokens, 1, rowThreads(hidden), 0,
+                                     op);
 }
 
 static void checkGemm(int64_t rows, int64_t k, int64_t n, int64_t experts,
                       const char *op) {
   checkRows(rows, op);
   require(k >= 1 && n >= 1, op, "K and N must be positive");
-  checkExperts(experts, kMoeMaxExperts, op);
+  checkExperts(experts, 256, op);
 }
 
-LaunchConfig kernels::groupedLinear(DType dtype, int64_t rows, int64_t k,
-                                    int64_t n, int64_t experts) {
+kabi::Launch<sig::moe_grouped_linear_fwd>
+kernels::groupedLinear(DType dtype, int64_t rows, int64_t k, int64_t n,
+                       int64_t experts) {
   const char *op = "grouped_linear";
   checkGemm(rows, k, n, experts, op);
   // Sum over experts of ceil(rows_e / 64) <= ceil(R / 64) + E row tiles.
-  return make(inst("moe_grouped_linear_fwd", dtype),
-              ceilDiv(rows, kGemmTile) + experts, ceilDiv(n, kGemmTile),
-              gemmThreads(dtype), 0, op);
+  return make<sig::moe_grouped_linear_fwd>(
+      dtype, ceilDiv(rows, kGemmTile) + experts, ceilDiv(n, kGemmTile),
+      gemmThreads(dtype), 0, op);
 }
 
-LaunchConfig kernels::groupedLinearGradX(DType dtype, int64_t rows, int64_t k,
-                                         int64_t n, int64_t experts) {
+kabi::Launch<sig::moe_grouped_linear_bwd_x>
+kernels::groupedLinearGradX(DType dtype, int64_t rows, int64_t k, int64_t n,
+                            int64_t experts) {
   const char *op = "grouped_linear_grad";
   checkGemm(rows, k, n, experts, op);
-  return make(inst("moe_grouped_linear_bwd_x", dtype),
-              ceilDiv(rows, kGemmTile) + experts, ceilDiv(k, kGemmTile),
-              gemmThreads(dtype), 0, op);
+  return make<sig::moe_grouped_linear_bwd_x>(
+      dtype, ceilDiv(rows, kGemmTile) + experts, ceilDiv(k, kGemmTile),
+      gemmThreads(dtype), 0, op);
 }
 
-LaunchConfig kernels::groupedLinearGradW(DType dtype, int64_t rows, int64_t k,
-                                         int64_t n, int64_t experts) {
+kabi::Launch<sig::moe_grouped_linear_bwd_w>
+kernels::groupedLinearGradW(DType dtype, int64_t rows, int64_t k, int64_t n,
+                            int64_t experts) {
   const char *op = "grouped_linear_grad";
   checkGemm(rows, k, n, experts, op);
-  return make(inst("moe_grouped_linear_bwd_w", dtype),
-              ceilDiv(n, kGemmTile) * ceilDiv(k, kGemmTile), experts,
-              gemmThreads(dtype), 0, op);
+  return make<sig::moe_grouped_linear_bwd_w>(
+      dtype, ceilDiv(n, kGemmTile) * ceilDiv(k, kGemmTile), experts,
+      gemmThreads(dtype), 0, op);
 }
 
-LaunchConfig kernels::moeCombine(DType dtype, int64_t tokens, int64_t hidden) {
+kabi::Launch<sig::moe_combine_fwd>
+kernels::moeCombine(DType dtype, int64_t tokens, int64_t hidden) {
   const char *op = "moe_combine";
   checkRows(tokens, op);
   require(hidden >= 1, op, "hidden must be positive");
-  return make(inst("moe_combine_fwd", dtype), tokens, 1, rowThreads(hidden), 0,
-              op);
+  return make<sig::moe_combine_fwd>(dtype, tokens, 1, rowThreads(hidden), 0,
+                                    op);
 }
 
-LaunchConfig kernels::moeCombineGrad(DType dtype, int64_t rows,
-                                     int64_t hidden) {
+kabi::Launch<sig::moe_combine_bwd>
+kernels::moeCombineGrad(DType dtype, int64_t rows, int64_t hidden) {
   const char *op = "moe_combine_grad";
   checkRows(rows, op);
   require(hidden >= 1, op, "hidden must be positive");
-  return make(inst("moe_combine_bwd", dtype), rows, 1, rowThreads(hidden), 0,
-              op);
+  return make<sig::moe_combine_bwd>(dtype, rows, 1, rowThreads(hidden), 0, op);
 }
 
 static int64_t auxGroups(int64_t tokens, int64_t experts, int64_t k,
@@ -192,22 +199,24 @@ static int64_t auxGroups(int64_t tokens, int64_t experts, int64_t k,
   return batch;
 }
 
-LaunchConfig kernels::moeAuxLoss(DType dtype, int64_t tokens, int64_t experts,
-                                 int64_t k, bool seqAux, int64_t batch) {
+kabi::Launch<sig::moe_aux_loss_fwd>
+kernels::moeAuxLoss(DType dtype, int64_t tokens, int64_t experts, int64_t k,
+                    bool seqAux, int64_t batch) {
   const char *op = "moe_aux_loss";
   auxGroups(tokens, experts, k, seqAux, batch, op);
-  return make(inst("moe_aux_loss_fwd", dtype), 1, 1, 1024,
-              static_cast<uint32_t>(experts * 4), op);
+  return make<sig::moe_aux_loss_fwd>(dtype, 1, 1, 1024,
+                                     static_cast<uint32_t>(experts * 4), op);
 }
 
-LaunchConfig kernels::moeAuxLossGrad(DType dtype, int64_t tokens,
-                                     int64_t experts, int64_t k, bool seqAux,
-                                     int64_t batch) {
+kabi::Launch<sig::moe_aux_loss_bwd>
+kernels::moeAuxLossGrad(DType dtype, int64_t tokens, int64_t experts, int64_t k,
+                        bool seqAux, int64_t batch) {
   const char *op = "moe_aux_loss_grad";
   int64_t groups = auxGroups(tokens, experts, k, seqAux, batch, op);
   int64_t perGroup = tokens / groups * experts;
-  return make(inst("moe_aux_loss_bwd", dtype), ceilDiv(perGroup, kAuxChunk),
-              groups, 1024, static_cast<uint32_t>(experts * 4), op);
+  return make<sig::moe_aux_loss_bwd>(dtype, ceilDiv(perGroup, kAuxChunk),
+                                     groups, 1024,
+                                     static_cast<uint32_t>(experts * 4), op);
 }
 
 int64_t kernels::moeAuxLossGradChunk() { return kAuxChunk; }

@@ -21,22 +21,32 @@ uint32_t blocksFor(int64_t n) {
 
 int64_t gradNormPartials(int64_t n) { return blocksFor(n); }
 
-LaunchConfig gradSqNormPartial(int64_t n) {
-  return {
-      "mind::grad_sqnorm_partial", {blocksFor(n), 1, 1}, {kThreads, 1, 1}, 0};
+kabi::Launch<sig::grad_sqnorm_partial> gradSqNormPartial(int64_t n) {
+  kabi::Launch<sig::grad_sqnorm_partial> c;
+  c.nameExpr = kabi::nameExpression(sig::grad_sqnorm_partial::name, {});
+  c.grid = {blocksFor(n), 1, 1};
+  c.block = {kThreads, 1, 1};
+  return c;
 }
 
-LaunchConfig optimizerPrepare() {
-  return {"mind::optimizer_prepare", {1, 1, 1}, {kThreads, 1, 1}, 0};
+kabi::Launch<sig::optimizer_prepare> optimizerPrepare() {
+  kabi::Launch<sig::optimizer_prepare> c;
+  c.nameExpr = kabi::nameExpression(sig::optimizer_prepare::name, {});
+  c.block = {kThreads, 1, 1};
+  return c;
 }
 
-LaunchConfig adamwFused(int64_t n) {
-  return {"mind::adamw_fused", {blocksFor(n), 1, 1}, {kThreads, 1, 1}, 0};
+kabi::Launch<sig::adamw_fused> adamwFused(int64_t n) {
+  kabi::Launch<sig::adamw_fused> c;
+  c.nameExpr = kabi::nameExpression(sig::adamw_fused::name, {});
+  c.grid = {blocksFor(n), 1, 1};
+  c.block = {kThreads, 1, 1};
+  return c;
 }
 
 std::vector<std::string> optimizerKernelNames() {
-  return {"mind::grad_sqnorm_partial", "mind::optimizer_prepare",
-          "mind::adamw_fused"};
+  return {gradSqNormPartial(1).nameExpr, optimizerPrepare().nameExpr,
+          adamwFused(1).nameExpr};
 }
 
 } // namespace mind::runtime::kernels

@@ -36,7 +36,7 @@ const char *bufferKindName(BufferKind kind) {
 
 namespace {
 
-const char *kArgKindNames[] = {"buffer", "i64", "f32", "f64"};
+const char *kArgKindNames[] = {"buffer", "buffers", "i64", "f32", "f64"};
 
 // JSON has no NaN/Inf: such float arguments are written as strings.
 json floatToJson(double v) {
@@ -59,6 +59,9 @@ json stepToJson(const Step &step) {
       switch (a.kind) {
       case KernelArg::Kind::Buffer:
         j["buffer"] = a.buffer;
+        break;
+      case KernelArg::Kind::Buffers:
+        j["buffers"] = a.buffers;
         break;
       case KernelArg::Kind::I64:
         j["value"] = a.i64;
@@ -234,6 +237,16 @@ KernelArg argFromJson(const json &j, const std::string &path) {
   std::string kind = getString(j, "kind", path);
   if (kind == "buffer")
     return KernelArg::buf(getI64(j, "buffer", path));
+  if (kind == "buffers") {
+    const json &ids = getArray(j, "buffers", path);
+    std::vector<int64_t> buffers;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!ids[i].is_number_integer())
+        bad(at(sub(path, "buffers"), i), "expected an integer");
+      buffers.push_back(ids[i].get<int64_t>());
+    }
+    return KernelArg::bufs(std::move(buffers));
+  }
   if (kind == "i64")
     return KernelArg::int64(getI64(j, "value", path));
   if (kind == "f32")
@@ -243,7 +256,36 @@ KernelArg argFromJson(const json &j, const std::string &path) {
     return KernelArg::f64(
         floatFromJson(field(j, "value", path), sub(path, "value")));
   bad(sub(path, "kind"),
-      "unknown argument kind '" + kind + "' (buffer, i64, f32, f64)");
+      "unknown argument kind '" + kind +
+          "' (buffer, buffers, i64, f32, f64)");
+}
+
+kabi::ResolvedParam paramFromJson(const json &j, const std::string &path) {
+  static const kabi::ParamKind kinds[] = {
+      kabi::ParamKind::In,  kabi::ParamKind::Out, kabi::ParamKind::InArray,
+      kabi::ParamKind::OutArray, kabi::ParamKind::I64, kabi::ParamKind::F32,
+      kabi::ParamKind::F64};
+  kabi::ResolvedParam p;
+  p.name = getString(j, "name", path);
+  std::string kind = getString(j, "kind", path);
+  bool found = false;
+  for (kabi::ParamKind k : kinds)
+    if (kind == kabi::paramKindName(k)) {
+      p.kind = k;
+      found = true;
+    }
+  if (!found)
+    bad(sub(path, "kind"), "unknown parameter kind '" + kind +
+                               "' (in, out, in[], out[], i64, f32, f64)");
+  if (kabi::isBufferKind(p.kind)) {
+    std::string dtype = getString(j, "dtype", path);
+    if (dtype != "opaque") {
+      p.dtype = parseDType(dtype);
+      if (!p.dtype)
+        bad(sub(path, "dtype"), "unknown dtype '" + dtype + "'");
+    }
+  }
+  return p;
 }
 
 Step stepFromJson(const json &j, const std::string &path) {
@@ -299,9 +341,18 @@ json toJson(const Plan &plan) {
                        {"offset", b.offset},
                        {"bytes", b.bytes}});
   json kernels = json::array();
-  for (const KernelEntry &k : plan.kernels)
-    kernels.push_back(
-        {{"name_expr", k.nameExpr}, {"lowered_name", k.loweredName}});
+  for (const KernelEntry &k : plan.kernels) {
+    json params = json::array();
+    for (const kabi::ResolvedParam &p : k.params) {
+      json j = {{"name", p.name}, {"kind", kabi::paramKindName(p.kind)}};
+      if (kabi::isBufferKind(p.kind))
+        j["dtype"] = p.dtype ? dtypeName(*p.dtype) : "opaque";
+      params.push_back(std::move(j));
+    }
+    kernels.push_back({{"name_expr", k.nameExpr},
+                       {"lowered_name", k.loweredName},
+                       {"params", std::move(params)}});
+  }
   json steps = json::array();
   for (const Step &s : plan.steps)
     steps.push_back(stepToJson(s));
@@ -324,8 +375,13 @@ Plan planFromJson(const json &j) {
   const json &kernels = getArray(j, "kernels", "");
   for (size_t i = 0; i < kernels.size(); ++i) {
     std::string path = at("kernels", i);
-    plan.kernels.push_back({getString(kernels[i], "name_expr", path),
-                            getString(kernels[i], "lowered_name", path)});
+    KernelEntry k;
+    k.nameExpr = getString(kernels[i], "name_expr", path);
+    k.loweredName = getString(kernels[i], "lowered_name", path);
+    const json &params = getArray(kernels[i], "params", path);
+    for (size_t p = 0; p < params.size(); ++p)
+      k.params.push_back(paramFromJson(params[p], at(sub(path, "params"), p)));
+    plan.kernels.push_back(std::move(k));
   }
   const json &steps = getArray(j, "steps", "");
   for (size_t i = 0; i < steps.size(); ++i)

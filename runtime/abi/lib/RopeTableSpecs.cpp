@@ -2,10 +2,10 @@
 
 #include "mind/abi/KernelSpecs.h"
 
-mind::runtime::LaunchConfig mind::runtime::kernels::ropeTable(int64_t seq,
-                                                              int64_t dim) {
-  LaunchConfig c;
-  c.nameExpr = "mind::rope_table";
+mind::runtime::kabi::Launch<mind::sig::rope_table>
+mind::runtime::kernels::ropeTable(int64_t seq, int64_t dim) {
+  kabi::Launch<sig::rope_table> c;
+  c.nameExpr = instance<sig::rope_table>();
   int64_t work = seq * (dim / 2);
   c.block = {256, 1, 1};
   c.grid = {static_cast<uint32_t>((work + 255) / 256), 1, 1};

@@ -45,36 +45,25 @@ std::unique_ptr<CudaModule> loadModule(const Bundle &b) {
   return std::make_unique<CudaModule>(ptx, lowered);
 }
 
-LaunchArgs marshal(const Plan &plan, const KernelStep &k, char *arena) {
-  LaunchArgs a;
-  a.slots.resize(k.args.size());
-  for (size_t i = 0; i < k.args.size(); ++i) {
-    const KernelArg &arg = k.args[i];
-    void *slot = &a.slots[i];
-    switch (arg.kind) {
-    case KernelArg::Kind::Buffer: {
-      void *p = arena + plan.buffers[static_cast<size_t>(arg.buffer)].offset;
-      std::memcpy(slot, &p, sizeof(p));
-      break;
-    }
-    case KernelArg::Kind::I64: {
-      long long v = arg.i64;
-      std::memcpy(slot, &v, sizeof(v));
-      break;
-    }
-    case KernelArg::Kind::F32: {
-      float v = static_cast<float>(arg.f);
-      std::memcpy(slot, &v, sizeof(v));
-      break;
-    }
-    case KernelArg::Kind::F64:
-      std::memcpy(slot, &arg.f, sizeof(double));
-      break;
-    }
-  }
-  for (uint64_t &s : a.slots)
-    a.argv.push_back(&s);
-  return a;
+/// The device pointer arrays of a plan's array arguments, one table for the
+/// whole plan (filled once: buffers never move).
+struct PointerTables {
+  std::vector<void *> host;
+  std::vector<size_t> start; // per (step, argument) with an array, in order
+};
+
+PointerTables pointerTables(const Plan &plan, char *arena) {
+  PointerTables t;
+  for (const Step &s : plan.steps)
+    if (auto *k = std::get_if<KernelStep>(&s))
+      for (const KernelArg &a : k->args)
+        if (a.kind == KernelArg::Kind::Buffers) {
+          t.start.push_back(t.host.size());
+          for (int64_t id : a.buffers)
+            t.host.push_back(arena +
+                             plan.buffers[static_cast<size_t>(id)].offset);
+        }
+  return t;
 }
 
 } // namespace
@@ -112,6 +101,13 @@ Executor::Executor(const Bundle &bundle, ExecutorOptions options)
     x.params = paramLayout(plan);
 
   char *arena = static_cast<char *>(x.arena.data());
+  PointerTables tables = pointerTables(plan, arena);
+  if (!tables.host.empty()) {
+    x.pointerTables = DeviceBuffer(tables.host.size() * sizeof(void *));
+    x.pointerTables.upload(tables.host.data(),
+                           tables.host.size() * sizeof(void *));
+  }
+  size_t nextTable = 0;
   x.gemms.resize(plan.steps.size());
   x.launchArgs.resize(plan.steps.size());
   for (size_t i = 0; i < plan.steps.size(); ++i) {
@@ -122,7 +118,16 @@ Executor::Executor(const Bundle &bundle, ExecutorOptions options)
     if (auto *k = std::get_if<KernelStep>(&s)) {
       name +=
           " kernel " + plan.kernels[static_cast<size_t>(k->kernel)].nameExpr;
-      x.launchArgs[i] = marshal(plan, *k, arena);
+      const KernelEntry &entry = plan.kernels[static_cast<size_t>(k->kernel)];
+      x.launchArgs[i] = kabi::marshalArguments<int64_t>(
+          entry.params, k->args,
+          [&](const int64_t &id) -> void * {
+            return arena + plan.buffers[static_cast<size_t>(id)].offset;
+          },
+          [&](size_t) -> void * {
+            return static_cast<void **>(x.pointerTables.data()) +
+                   tables.start[nextTable++];
+          });
     } else if (auto *g = std::get_if<GemmStep>(&s)) {
       if (!x.cublas) {
         x.cublas = std::make_unique<CublasLtHandle>();

@@ -12,12 +12,7 @@
 
 namespace mind::runtime {
 
-/// A KernelStep's argument values in 8-byte slots, and the pointer array
-/// cudaLaunchKernel takes (pointing into the slots).
-struct LaunchArgs {
-  std::vector<uint64_t> slots;
-  std::vector<void *> argv;
-};
+using kabi::LaunchArgs;
 
 struct Executor::Impl {
   Bundle bundle; // owns the plan for the executor's lifetime
@@ -25,6 +20,7 @@ struct Executor::Impl {
   cudaStream_t stream = nullptr;
   DeviceBuffer arena;
   DeviceBuffer workspace;
+  DeviceBuffer pointerTables; // the device arrays of array arguments
   std::unique_ptr<CudaModule> module;
   std::unique_ptr<CublasLtHandle> cublas;
   std::vector<std::unique_ptr<PreparedGemm>> gemms; // per step (null: none)

@@ -118,9 +118,9 @@ void Executor::Impl::enqueueOptimizer() {
   Impl &x = *this;
   const ParamLayout &l = x.layout();
   const DeviceOptimizerConfig &c = x.optConfig;
-  long long n = static_cast<long long>(l.numElements());
-  float *param = reinterpret_cast<float *>(x.ptr(l.params[0]));
-  float *grad = reinterpret_cast<float *>(x.ptr(l.grads[0]));
+  int64_t n = static_cast<int64_t>(l.numElements());
+  void *param = x.ptr(l.params[0]);
+  void *grad = x.ptr(l.grads[0]);
   void *state = x.optState.data();
   void *partials = x.partials.data();
   void *lr = x.lrDevice.data();
@@ -130,39 +130,45 @@ void Executor::Impl::enqueueOptimizer() {
   void *expAvg = x.expAvg.data(), *expAvgSq = x.expAvgSq.data();
   bool sync = x.options.syncEachStep;
 
-  LaunchConfig norm = kernels::gradSqNormPartial(n);
-  void *normArgs[] = {&grad, &n, &state, &partials};
-  x.module->launch(static_cast<size_t>(x.kNorm), norm.grid, norm.block,
-                   norm.sharedBytes, normArgs, x.stream,
-                   "optimizer: gradient norm");
-  if (sync)
-    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream),
-                    "optimizer: gradient norm");
+  using Ptr = void *;
+  using kabi::Buffer;
+  auto B = [](void *p) { return Buffer<Ptr>(p); };
+  auto launch = [&](int64_t kernel, const LaunchConfig &cfg,
+                    const std::vector<kabi::Arg<Ptr>> &args, const char *what) {
+    const KernelEntry &entry =
+        x.bundle.plan.kernels[static_cast<size_t>(kernel)];
+    kabi::LaunchArgs la = kabi::marshalArguments<Ptr>(
+        entry.params, args, [](const Ptr &p) { return p; },
+        [](size_t) -> void * {
+          throw std::logic_error("optimizer kernels take no arrays");
+        });
+    x.module->launch(static_cast<size_t>(kernel), cfg.grid, cfg.block,
+                     cfg.sharedBytes, la.argv.data(), x.stream, what);
+    if (sync)
+      MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), what);
+  };
 
-  long long numPartials = kernels::gradNormPartials(n);
-  double maxNorm = c.maxGradNorm, beta1 = c.adamw.beta1, beta2 = c.adamw.beta2,
-         wd = c.adamw.weightDecay, eps = c.adamw.eps;
-  double invAccum = 1.0 / static_cast<double>(c.accumulationSteps);
-  long long dynamic = c.dynamicLossScale ? 1 : 0;
-  long long growth = c.growthInterval;
-  LaunchConfig prep = kernels::optimizerPrepare();
-  void *prepArgs[] = {&partials, &numPartials, &state,   &gradScale,
-                      &lr,       &maxNorm,     &beta1,   &beta2,
-                      &wd,       &invAccum,    &dynamic, &growth};
-  x.module->launch(static_cast<size_t>(x.kPrepare), prep.grid, prep.block,
-                   prep.sharedBytes, prepArgs, x.stream,
-                   "optimizer: clip and step scalars");
-  if (sync)
-    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream),
-                    "optimizer: clip and step scalars");
+  launch(x.kNorm, kernels::gradSqNormPartial(n),
+         kabi::Builder<sig::grad_sqnorm_partial, Ptr>::args(
+             B(grad), kabi::I64(n), B(state), B(partials)),
+         "optimizer: gradient norm");
 
-  LaunchConfig adamw = kernels::adamwFused(n);
-  void *adamwArgs[] = {&param, &grad,  &expAvg, &expAvgSq, &n,
-                       &state, &beta1, &beta2,  &eps};
-  x.module->launch(static_cast<size_t>(x.kAdamw), adamw.grid, adamw.block,
-                   adamw.sharedBytes, adamwArgs, x.stream, "optimizer: AdamW");
-  if (sync)
-    MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), "optimizer: AdamW");
+  const double beta1 = c.adamw.beta1, beta2 = c.adamw.beta2;
+  launch(x.kPrepare, kernels::optimizerPrepare(),
+         kabi::Builder<sig::optimizer_prepare, Ptr>::args(
+             B(partials), kabi::I64(kernels::gradNormPartials(n)), B(state),
+             B(gradScale), B(lr), kabi::F64(c.maxGradNorm), kabi::F64(beta1),
+             kabi::F64(beta2), kabi::F64(c.adamw.weightDecay),
+             kabi::F64(1.0 / static_cast<double>(c.accumulationSteps)),
+             kabi::I64(c.dynamicLossScale ? 1 : 0),
+             kabi::I64(c.growthInterval)),
+         "optimizer: clip and step scalars");
+
+  launch(x.kAdamw, kernels::adamwFused(n),
+         kabi::Builder<sig::adamw_fused, Ptr>::args(
+             B(param), B(grad), B(expAvg), B(expAvgSq), kabi::I64(n), B(state),
+             kabi::F64(beta1), kabi::F64(beta2), kabi::F64(c.adamw.eps)),
+         "optimizer: AdamW");
 }
 
 void Executor::Impl::captureOptimizer() {

@@ -13,13 +13,14 @@
 // attention_bwd_dq for float, mind::attention_fwd_mma / attention_bwd_dkdv_mma
 // / attention_bwd_dq_mma for 16-bit types, with the same arguments.
 //
-// Argument kinds: B = buffer pointer, I = int64, F = float.
+// Parameters: KernelSignatures.h (the mma kernels share the FMA ones').
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef MIND_ABI_ATTENTIONSPECS_H
 #define MIND_ABI_ATTENTIONSPECS_H
 
+#include "mind/abi/KernelAbi.h"
 #include "mind/abi/Plan.h"
 
 #include <cstdint>
@@ -29,33 +30,29 @@
 namespace mind::runtime::kernels {
 
 /// mind::attention_fwd<T, D> (attention_fwd_mma for 16-bit T), one launch:
-///   (B q, B k, B v, B out, B lse, I seq, I qHeads, I kvHeads, F scale,
-///    I causal)
 /// writes every element of out and lse. causal != 0 lets query i see keys
 /// j <= i only.
-LaunchConfig attentionForward(DType dtype, int64_t batch, int64_t seq,
-                              int64_t qHeads, int64_t kvHeads, int64_t headDim);
+kabi::Launch<sig::attention_fwd> attentionForward(DType dtype, int64_t batch,
+                                                  int64_t seq, int64_t qHeads,
+                                                  int64_t kvHeads,
+                                                  int64_t headDim);
 
 /// The attention backward: three launches, run in this order on one stream.
 /// No float atomics: the results are bitwise reproducible.
 ///
-/// prep = mind::attention_bwd_prep<T>:
-///   (B out, B dout, B delta, I batch, I seq, I qHeads, I headDim)
-///   delta[b,h,i] = sum_d dout*out.
+/// prep = mind::attention_bwd_prep<T>: delta[b,h,i] = sum_d dout*out.
 /// main = mind::attention_bwd<T, D> (attention_bwd_dkdv_mma for 16-bit T):
-///   (B q, B k, B v, B dout, B lse, B delta, B dk, B dv, I seq, I qHeads,
-///    I kvHeads, F scale, I causal)
 ///   writes every element of dk and dv (summed over the query heads of each
 ///   KV head).
 /// dq = mind::attention_bwd_dq<T, D> (attention_bwd_dq_mma for 16-bit T):
-///   (B q, B k, B v, B dout, B lse, B delta, B dq, I seq, I qHeads,
-///    I kvHeads, F scale, I causal)
 ///   writes every element of dq.
 ///
 /// Workspaces (`workspaces`, in this order):
 ///   "delta" f32 [B, Hq, S]  (written by prep, read by main and dq)
 struct AttentionBackward {
-  LaunchConfig prep, main, dq;
+  kabi::Launch<sig::attention_bwd_prep> prep;
+  kabi::Launch<sig::attention_bwd> main;
+  kabi::Launch<sig::attention_bwd_dq> dq;
   std::vector<KernelWorkspace> workspaces; ///< live from prep to dq
 };
 AttentionBackward attentionBackward(DType dtype, int64_t batch, int64_t seq,

@@ -39,7 +39,7 @@ struct Bundle {
 };
 
 /// The version this runtime writes and reads.
-inline constexpr uint32_t kBundleVersion = 1;
+inline constexpr uint32_t kBundleVersion = 2; // 2: kernel signatures
 /// Alignment of every buffer offset in the arena.
 inline constexpr uint64_t kArenaAlignment = 256;
 

@@ -17,6 +17,7 @@
 #ifndef MIND_ABI_OPTIMIZERSPECS_H
 #define MIND_ABI_OPTIMIZERSPECS_H
 
+#include "mind/abi/KernelAbi.h"
 #include "mind/abi/Plan.h"
 
 #include <cstdint>
@@ -25,23 +26,9 @@
 
 namespace mind::runtime {
 
-/// Host mirror of mind::OptimizerState (kernels/optimizer.cuh), which lives
-/// in device memory. Field for field identical; keep them in sync.
-struct OptimizerState {
-  double norm = 0;       // pre-clip global L2 norm of the unscaled gradients
-  double coef = 1;       // clip coefficient of the last step (1: not clipped)
-  double stepSize = 0;   // lr / (1 - beta1^t)
-  double bc2Sqrt = 0;    // sqrt(1 - beta2^t)
-  double decay = 1;      // 1 - lr * weight_decay
-  int64_t step = 0;      // AdamW steps taken (torch's state["step"])
-  int64_t goodSteps = 0; // GradScaler growth tracker
-  int64_t skippedSteps = 0; // steps skipped for non-finite gradients
-  float scale = 1;          // loss scale of the current window
-  float invScale = 1;       // 1 / scale
-  float stepInvScale = 1;   // the invScale the last step unscaled with
-  int32_t skipped = 0;      // 1 when the last step was skipped
-};
-static_assert(sizeof(OptimizerState) == 80, "must match optimizer.cuh");
+/// The device optimizer's state (KernelSignatures.h: one definition for
+/// the kernels and the host, which reads it back after a step).
+using OptimizerState = ::mind::OptimizerState;
 
 namespace kernels {
 
@@ -50,21 +37,19 @@ namespace kernels {
 /// deterministic.
 int64_t gradNormPartials(int64_t n);
 
-/// mind::grad_sqnorm_partial; args: B grad (float, n), I n, B state,
-/// B partials (double, gradNormPartials(n)).
-LaunchConfig gradSqNormPartial(int64_t n);
+/// mind::grad_sqnorm_partial: per-block sums of the squared unscaled
+/// gradients into partials (double, gradNormPartials(n)).
+kabi::Launch<sig::grad_sqnorm_partial> gradSqNormPartial(int64_t n);
 
-/// mind::optimizer_prepare, one block; args: B partials, I numPartials,
-/// B state, B gradScaleOut (float; the plan's grad_scale input), B lr (one
-/// double in device memory: the step's learning rate, written before the
-/// launch so a captured graph replays with a new lr), D maxNorm, D beta1,
-/// D beta2, D weightDecay, D invAccum (1 / accumulation_steps),
-/// I dynamicScale (0/1), I growthInterval (D = double).
-LaunchConfig optimizerPrepare();
+/// mind::optimizer_prepare, one block: norm, clip and AdamW scalars into the
+/// state; writes the next window's grad_scale (the plan's input); reads the
+/// learning rate from device memory (written before the launch, so a
+/// captured graph replays with a new lr).
+kabi::Launch<sig::optimizer_prepare> optimizerPrepare();
 
-/// mind::adamw_fused; args: B param, B grad, B expAvg, B expAvgSq (float,
-/// n each, 16-byte aligned), I n, B state, D beta1, D beta2, D eps.
-LaunchConfig adamwFused(int64_t n);
+/// mind::adamw_fused: unscale + clip + AdamW over the flat regions (float,
+/// n each, 16-byte aligned), then zero the gradients.
+kabi::Launch<sig::adamw_fused> adamwFused(int64_t n);
 
 /// Name expressions of every optimizer kernel: mindc must list these in
 /// Plan::kernels (any order) of a training plan.

@@ -12,6 +12,7 @@
 #define MIND_ABI_PLAN_H
 
 #include "mind/abi/DType.h"
+#include "mind/abi/KernelAbi.h"
 
 #include <nlohmann/json.hpp>
 
@@ -41,27 +42,9 @@ struct BufferDesc {
   uint64_t bytes = 0;
 };
 
-struct KernelArg {
-  enum class Kind { Buffer, I64, F32, F64 };
-  Kind kind = Kind::Buffer;
-  int64_t buffer = -1; // Buffer: index into Plan::buffers (passes its pointer)
-  int64_t i64 = 0;
-  double f = 0;        // F32 / F64 value
-
-  static KernelArg buf(int64_t id) { return {Kind::Buffer, id, 0, 0}; }
-  static KernelArg int64(int64_t v) { return {Kind::I64, -1, v, 0}; }
-  static KernelArg f32(double v) { return {Kind::F32, -1, 0, v}; }
-  static KernelArg f64(double v) { return {Kind::F64, -1, 0, v}; }
-};
-
-/// How a kernel template is launched. Produced by the functions of
-/// KernelSpecs.h (shared by the compiler and the GPU tests).
-struct LaunchConfig {
-  std::string nameExpr; // NVRTC name expression, e.g. "mind::silu_fwd<float>"
-  std::array<uint32_t, 3> grid{1, 1, 1};
-  std::array<uint32_t, 3> block{1, 1, 1};
-  uint32_t sharedBytes = 0;
-};
+/// A launch argument of a plan step: buffers by their index into
+/// Plan::buffers (an array argument: a list of indices).
+using KernelArg = kabi::Arg<int64_t>;
 
 /// A scratch buffer a kernel family needs between its launches (the plan
 /// allocates it as an Activation; no zeroing unless the spec says so).
@@ -101,6 +84,10 @@ using Step = std::variant<KernelStep, GemmStep, MemsetStep>;
 struct KernelEntry {
   std::string nameExpr;    // as given to NVRTC
   std::string loweredName; // the mangled symbol in the cubin
+  /// The parameters every launch of this kernel is checked and marshalled
+  /// by: for a library kernel those of its KernelSignatures.h entry, for a
+  /// kernel emitted from the IR what the emitter declared.
+  std::vector<kabi::ResolvedParam> params;
 };
 
 /// The cuBLASLt workspace every GEMM of a plan shares (one stream: never
