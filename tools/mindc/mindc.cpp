@@ -1,9 +1,14 @@
 //===- mindc.cpp - the mindc compiler driver ------------------------------===//
 //
-//   mindc ir CONFIG [--stage=forward|train|fused|plan] [--dump-ir=DIR]
+//   mindc ir INPUT [--stage=forward|train|fused|lowered|plan] [--dump-ir=DIR]
 //                                                    print IR (or the plan)
-//   mindc report CONFIG [--json]                             sizes and FLOPs
+//   mindc report INPUT [--json]                              sizes and FLOPs
+//   mindc compile INPUT -o OUT [--emit=trainer|bundle|cuda]  the GPU trainer
 //   mindc eval CONFIG --weights W --batch B -o OUT           run a train step
+//
+// INPUT is a MiniMind config.json or a .mlir module. The compiler's work is
+// in its libraries (pipelines, lowering, CompileBundle.h); this file is the
+// command line.
 //
 // Standard MLIR flags (--mlir-print-ir-after-all, --mlir-timing, ...) work
 // for every command that runs passes.
@@ -11,19 +16,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "mind/Analysis/Cost.h"
-#include "mind/Conversion/LowerToPlan.h"
+#include "mind/Bundle/CompileBundle.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/Frontend/MiniMind.h"
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
-#include "mind/abi/Bundle.h"
-#ifdef MIND_HAVE_NVRTC
-#include "mind/kernels/Nvrtc.h"
-#endif
 #include "mind/io/Safetensors.h"
 
 #include "mlir/IR/AsmState.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
@@ -34,6 +36,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <nlohmann/json.hpp>
@@ -49,15 +52,17 @@ cl::OptionCategory irCat("mindc ir options");
 cl::OptionCategory reportCat("mindc report options");
 cl::OptionCategory evalCat("mindc eval options");
 cl::OptionCategory compileCat("mindc compile options");
-cl::OptionCategory shapeCat("Micro-step shape (ir, report)");
-cl::OptionCategory dtypeCat("Precision");
+cl::OptionCategory shapeCat("Micro-step shape (ir, report, compile)");
+cl::OptionCategory dtypeCat("Precision and fusion");
 
-cl::opt<std::string> configPath(cl::Positional, cl::desc("CONFIG.json"),
-                                cl::Required);
-cl::opt<std::string> stage("stage",
-                           cl::desc("IR stage to print: forward, train, "
-                                    "fused, or plan (the GPU plan as text)"),
-                           cl::init("train"), cl::cat(irCat));
+cl::opt<std::string> inputPath(cl::Positional,
+                               cl::desc("CONFIG.json or MODULE.mlir"),
+                               cl::Required);
+cl::opt<std::string> stage(
+    "stage",
+    cl::desc("IR stage to print: forward, train, fused, lowered (the plan "
+             "dialect, memory planned) or plan (the runtime's plan as text)"),
+    cl::init("train"), cl::cat(irCat));
 cl::opt<std::string> dumpDir("dump-ir",
                              cl::desc("Write the IR after every stage to DIR"),
                              cl::value_desc("DIR"), cl::cat(irCat));
@@ -66,13 +71,21 @@ cl::opt<std::string> dtypeOpt(
     cl::desc("Compute type: bfloat16 (MiniMind's default), float16 or "
              "float32 (eval defaults to float32, to check numerics)"),
     cl::init(""), cl::cat(dtypeCat));
+cl::list<std::string> disableFusion(
+    "disable-fusion",
+    cl::desc("Fusions to leave out, comma-separated: gradient-sinks "
+             "(gradients added straight into their accumulators), "
+             "elementwise (fused elementwise kernels)"),
+    cl::CommaSeparated, cl::cat(dtypeCat));
 cl::opt<bool> jsonOut("json", cl::desc("Print the report as JSON"),
                       cl::cat(reportCat));
-cl::opt<int64_t> batchSize("batch_size", cl::desc("Sequences per micro-step"),
-                           cl::init(32), cl::cat(shapeCat));
+cl::opt<int64_t> batchSize(
+    "batch_size", cl::desc("Sequences per micro-step (CONFIG.json input)"),
+    cl::init(32), cl::cat(shapeCat));
 cl::opt<int64_t> maxSeqLen(
     "max_seq_len",
-    cl::desc("Tokens per sample; a micro-step trains max_seq_len - 1"),
+    cl::desc("Tokens per sample; a micro-step trains max_seq_len - 1 "
+             "(CONFIG.json input)"),
     cl::init(512), cl::cat(shapeCat));
 cl::opt<std::string> weightsPath(
     "weights", cl::desc("safetensors with every parameter by its name"),
@@ -103,20 +116,24 @@ cl::opt<int64_t> accumulationSteps(
 
 const char *kOverview = R"(mindc: compile MiniMind configs into trainers
 
-Commands:
-  mindc ir CONFIG [--stage=forward|train|fused|plan] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
+Commands (INPUT: a MiniMind CONFIG.json, or a MODULE.mlir holding @forward or
+@train_step, e.g. what `mindc ir --stage=forward` printed, then edited):
+  mindc ir INPUT [--stage=forward|train|fused|lowered|plan] [--dump-ir=DIR] [--dtype=T] [MLIR flags]
       Print the IR of the model at a stage (default: train, bfloat16);
-      plan: the GPU plan lowered from the fused IR (buffers, then steps).
-  mindc report CONFIG [--json]
+      lowered: the plan dialect; plan: the GPU plan as text (buffers with
+      their arena offsets, then every step).
+  mindc report INPUT [--json]
       Parameter count, matmul FLOPs per token and per micro-step, planned
       device memory.
-  mindc compile CONFIG -o OUT [--emit=trainer|bundle|cuda] [--dtype=T] [--arch=sm_90a]
+  mindc compile INPUT -o OUT [--emit=trainer|bundle|cuda] [--dtype=T] [--arch=sm_90a]
       Compile the training step for the GPU: a trainer executable (the
       mind-trainer runtime with the bundle embedded), the bundle alone, or
       the CUDA source of the kernels emitted from the IR.
   mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
       Run one train step on the reference interpreter and write loss,
       aux_loss, logits and grad.<param>.
+ir, report and compile take --disable-fusion=gradient-sinks,elementwise to
+leave fusions out (the result trains the same model).
 )";
 
 [[noreturn]] void fail(const std::string &msg) {
@@ -126,7 +143,7 @@ Commands:
 
 mind::MiniMindConfig loadConfigOrDie() {
   try {
-    auto parsed = mind::loadConfig(configPath);
+    auto parsed = mind::loadConfig(inputPath);
     for (const std::string &w : parsed.warnings)
       llvm::errs() << "mindc: warning: " << w << "\n";
     return parsed.config;
@@ -141,8 +158,73 @@ OwningOpRef<ModuleOp> buildForward(MLIRContext &ctx,
   try {
     return mind::buildMiniMindForward(ctx, cfg, shape);
   } catch (const std::exception &e) {
-    fail(configPath + ": " + e.what());
+    fail(inputPath + ": " + e.what());
   }
+}
+
+/// The stages a module goes through, in order.
+enum class Stage { Forward, Train, Fused, Lowered };
+
+Stage parseStage(llvm::StringRef s) {
+  if (s == "forward")
+    return Stage::Forward;
+  if (s == "train")
+    return Stage::Train;
+  if (s == "fused")
+    return Stage::Fused;
+  if (s == "lowered" || s == "plan")
+    return Stage::Lowered;
+  fail("--stage must be 'forward', 'train', 'fused', 'lowered' or 'plan', "
+       "got '" + s.str() + "'");
+}
+
+/// The model to compile and where it stands: built from a config (at the
+/// forward stage), or parsed from a .mlir module.
+struct Input {
+  OwningOpRef<ModuleOp> module;
+  Stage stage = Stage::Forward;
+  nlohmann::json config; // MiniMind's config.json keys (null: unknown)
+  mind::TrainShape shape;
+};
+
+Input loadInput(MLIRContext &ctx) {
+  Input in;
+  if (!llvm::StringRef(inputPath).ends_with(".mlir")) {
+    mind::MiniMindConfig cfg = loadConfigOrDie();
+    in.shape = {batchSize, maxSeqLen - 1};
+    in.module = buildForward(ctx, cfg, in.shape);
+    in.config = mind::toJson(cfg);
+    return in;
+  }
+  llvm::SourceMgr sources;
+  in.module = parseSourceFile<ModuleOp>(inputPath, sources, &ctx);
+  if (!in.module)
+    fail("cannot parse " + inputPath);
+  auto fn = in.module->lookupSymbol<func::FuncOp>("train_step");
+  in.stage = Stage::Train;
+  if (!fn) {
+    fn = in.module->lookupSymbol<func::FuncOp>("forward");
+    in.stage = Stage::Forward;
+  }
+  if (!fn || fn.isDeclaration())
+    fail(inputPath + ": expected a function @forward or @train_step");
+  if (auto cfg = in.module->getOperation()->getAttrOfType<StringAttr>(
+          "mind.config")) {
+    in.config = nlohmann::json::parse(cfg.getValue().str(), nullptr, false);
+    if (in.config.is_discarded() || !in.config.is_object())
+      fail(inputPath + ": the module's mind.config is not a JSON object");
+  }
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    if (auto name = fn.getArgAttrOfType<StringAttr>(i, "mind.input"))
+      if (name.getValue() == "ids") {
+        auto t = dyn_cast<RankedTensorType>(fn.getArgument(i).getType());
+        if (t && t.getRank() == 2) {
+          in.shape = {t.getDimSize(0), t.getDimSize(1)};
+          return in;
+        }
+      }
+  fail(inputPath + ": @" + fn.getSymName().str() +
+       " needs an input `mind.input = \"ids\"` of shape [batch, seq]");
 }
 
 /// Writes the module after each pass to DIR/NN-<pass>.mlir.
@@ -180,94 +262,100 @@ std::string computeType(llvm::StringRef fallback) {
   fail("--dtype must be bfloat16, float16 or float32, got '" + d + "'");
 }
 
-/// Runs the stages up to `target`: "forward" runs none, "train" precision
-/// and autodiff, "fused" also fusion.
-void runStages(ModuleOp module, llvm::StringRef target,
+/// Takes `in` from its stage to `target`: precision and autodiff for
+/// train, the fusions not disabled for fused, lowering to the plan dialect
+/// and memory planning for lowered.
+void runStages(Input &in, Stage target,
                llvm::StringRef defaultDtype = "bfloat16") {
+  std::vector<std::string> disabled(disableFusion.begin(),
+                                    disableFusion.end());
+  if (std::string err = mind::checkDisabledFusions(disabled); !err.empty())
+    fail("--disable-fusion: " + err);
   std::unique_ptr<DumpAfterEachPass> dumper;
   if (!dumpDir.empty()) {
     if (auto ec = llvm::sys::fs::create_directories(dumpDir))
       fail("cannot create " + dumpDir + ": " + ec.message());
     dumper = std::make_unique<DumpAfterEachPass>(dumpDir);
-    dumper->dump(module, "forward");
+    static const char *names[] = {"forward", "train", "fused", "lowered"};
+    dumper->dump(*in.module, names[static_cast<int>(in.stage)]);
   }
-  if (target == "forward")
+  if (target <= in.stage)
     return;
-  PassManager pm(module->getContext());
+  PassManager pm(in.module->getContext());
   if (failed(applyPassManagerCLOptions(pm)))
     fail("invalid pass manager options");
   if (dumper)
     pm.addInstrumentation(std::move(dumper));
   mind::TrainPipelineOptions options;
   options.dtype = computeType(defaultDtype);
-  if (target == "fused")
-    mind::buildFusedPipeline(pm, options);
-  else
+  options.disableFusion = disabled;
+  if (in.stage < Stage::Train) {
     mind::buildTrainPipeline(pm, options);
-  if (failed(pm.run(module)))
+  } else if (!dtypeOpt.empty()) {
+    llvm::errs() << "mindc: warning: --dtype is ignored: " << inputPath
+                 << " is past the precision stage\n";
+  }
+  if (in.stage < Stage::Fused && target >= Stage::Fused)
+    mind::buildFusionPasses(pm, options);
+  if (target >= Stage::Lowered)
+    mind::buildLoweringPasses(pm);
+  if (failed(pm.run(*in.module)))
     fail("compilation failed");
+  in.stage = target;
+}
+
+/// The runtime plan of a lowered module.
+mind::ExportedPlan exportLowered(Input &in) {
+  auto step = in.module->lookupSymbol<mind::plan::MicroStepOp>("train_step");
+  if (!step)
+    fail("no plan.micro_step @train_step to export");
+  FailureOr<mind::ExportedPlan> plan = mind::exportPlan(step);
+  if (failed(plan))
+    fail("exporting the GPU plan failed");
+  return std::move(*plan);
 }
 
 int runIr(MLIRContext &ctx) {
-  if (stage != "forward" && stage != "train" && stage != "fused" &&
-      stage != "plan")
-    fail("--stage must be 'forward', 'train', 'fused' or 'plan', got '" +
-         stage + "'");
-  auto cfg = loadConfigOrDie();
-  auto module = buildForward(ctx, cfg, {batchSize, maxSeqLen - 1});
+  Stage target = parseStage(stage);
+  Input in = loadInput(ctx);
+  runStages(in, target);
   if (stage == "plan") {
-    runStages(*module, "fused");
-    FailureOr<mind::LoweredTrainStep> lowered =
-        mind::lowerToPlan(module->lookupSymbol<func::FuncOp>("train_step"));
-    if (failed(lowered))
-      fail("lowering to the GPU plan failed");
-    llvm::outs() << mind::runtime::describePlan(lowered->plan);
+    llvm::outs() << mind::runtime::describePlan(exportLowered(in).plan);
     return 0;
   }
-  runStages(*module, stage);
-  module->print(llvm::outs());
+  in.module->print(llvm::outs());
   llvm::outs() << "\n";
   return 0;
 }
 
 int runReport(MLIRContext &ctx) {
-  auto cfg = loadConfigOrDie();
-  mind::TrainShape shape{batchSize, maxSeqLen - 1};
-  auto module = buildForward(ctx, cfg, shape);
-  runStages(*module, "fused");
-  auto fwd = module->lookupSymbol<func::FuncOp>("forward");
-  auto step = module->lookupSymbol<func::FuncOp>("train_step");
-  mind::FunctionCost fwdCost = mind::analyzeCost(fwd);
+  Input in = loadInput(ctx);
+  runStages(in, Stage::Fused);
+  auto fwd = in.module->lookupSymbol<func::FuncOp>("forward");
+  auto step = in.module->lookupSymbol<func::FuncOp>("train_step");
   mind::FunctionCost stepCost = mind::analyzeCost(step);
-  int64_t tokens = shape.batch * shape.seqLen;
-  // Planned device memory: the arena of one micro-step (weights, gradient
-  // accumulators, activations), AdamW's two fp32 moments per parameter and
-  // the cuBLASLt workspace. (CUDA's own context is not counted.)
-  FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);
-  if (failed(lowered))
-    fail("lowering to the GPU plan failed");
-  const mind::runtime::Plan *plan = &lowered->plan;
-  uint64_t paramBytes = 0;
-  for (const auto &b : plan->buffers)
-    if (b.kind == mind::runtime::BufferKind::Param)
-      paramBytes += b.bytes;
-  uint64_t optimizerBytes = 2 * paramBytes;
-  uint64_t gemmBytes = mind::runtime::kGemmWorkspaceBytes;
-  uint64_t plannedBytes = plan->arenaBytes + optimizerBytes + gemmBytes;
+  // A @train_step module has no @forward: the step holds the same params.
+  mind::FunctionCost fwdCost = fwd ? mind::analyzeCost(fwd) : stepCost;
+  if (!fwd)
+    fwdCost.flops = 0;
+  int64_t tokens = in.shape.batch * in.shape.seqLen;
+  runStages(in, Stage::Lowered);
+  mind::ExportedPlan lowered = exportLowered(in);
+  mind::PlannedMemory mem = mind::plannedMemory(lowered.plan);
   nlohmann::json j = {
-      {"config", configPath.getValue()},
+      {"config", inputPath.getValue()},
       {"parameters", fwdCost.parameters},
-      {"batch_size", shape.batch},
-      {"trained_tokens_per_sample", shape.seqLen},
+      {"batch_size", in.shape.batch},
+      {"trained_tokens_per_sample", in.shape.seqLen},
       {"tokens_per_micro_step", tokens},
       {"forward_flops_per_token", fwdCost.flops / tokens},
       {"train_flops_per_token", stepCost.flops / tokens},
       {"train_flops_per_micro_step", stepCost.flops},
       {"dtype", computeType("bfloat16")},
-      {"planned_device_bytes", plannedBytes},
-      {"arena_bytes", plan->arenaBytes},
-      {"optimizer_state_bytes", optimizerBytes},
-      {"gemm_workspace_bytes", gemmBytes},
+      {"planned_device_bytes", mem.total()},
+      {"arena_bytes", mem.arenaBytes},
+      {"optimizer_state_bytes", mem.optimizerStateBytes},
+      {"gemm_workspace_bytes", mem.gemmWorkspaceBytes},
   };
   if (jsonOut) {
     llvm::outs() << j.dump(2) << "\n";
@@ -279,25 +367,26 @@ int runReport(MLIRContext &ctx) {
       s.insert(i, ",");
     return s;
   };
-  llvm::outs() << "config:                     " << configPath << "\n"
+  llvm::outs() << "config:                     " << inputPath << "\n"
                << "parameters:                 " << num(fwdCost.parameters)
                << "\n"
-               << "micro-step:                 " << shape.batch << " x "
-               << shape.seqLen << " = " << num(tokens) << " tokens\n"
-               << "forward FLOPs per token:    " << num(fwdCost.flops / tokens)
-               << "\n"
-               << "train FLOPs per token:      "
+               << "micro-step:                 " << in.shape.batch << " x "
+               << in.shape.seqLen << " = " << num(tokens) << " tokens\n";
+  if (fwd)
+    llvm::outs() << "forward FLOPs per token:    "
+                 << num(fwdCost.flops / tokens) << "\n";
+  llvm::outs() << "train FLOPs per token:      "
                << num(stepCost.flops / tokens) << "\n"
                << "train FLOPs per micro-step: " << num(stepCost.flops)
                << "\n"
                << llvm::formatv("planned device memory:      {0:f1} MiB "
                                 "({1}; arena {2:f1} + AdamW state {3:f1} + "
                                 "GEMM workspace {4:f1})\n",
-                                plannedBytes / 1048576.0,
+                                mem.total() / 1048576.0,
                                 computeType("bfloat16"),
-                                plan->arenaBytes / 1048576.0,
-                                optimizerBytes / 1048576.0,
-                                gemmBytes / 1048576.0)
+                                mem.arenaBytes / 1048576.0,
+                                mem.optimizerStateBytes / 1048576.0,
+                                mem.gemmWorkspaceBytes / 1048576.0)
                << "(matmul and attention FLOPs, 2 per multiply-add)\n";
   return 0;
 }
@@ -317,79 +406,42 @@ ref::Tensor readTokens(const mind::runtime::SafetensorsFile &f,
   return ref::Tensor::fromData(t->shape, {v.begin(), v.end()});
 }
 
-/// Lowers the train step to a plan and compiles its kernels with NVRTC.
-mind::runtime::Bundle compileBundle(ModuleOp module,
-                                    const mind::MiniMindConfig &cfg,
-                                    mind::TrainShape shape,
-                                    const std::string &dtype) {
-  auto step = module.lookupSymbol<func::FuncOp>("train_step");
-  FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);
-  if (failed(lowered))
-    fail("lowering to the GPU plan failed");
-  mind::runtime::Bundle bundle;
-  bundle.plan = std::move(lowered->plan);
-  std::string source = mind::runtime::kernelLibrarySource() +
-                       "\n// ---- kernels emitted from the IR\n" +
-                       lowered->emittedSource;
-  bundle.plan.config = mind::toJson(cfg);
-  static const char *names[] = {"float32", "bfloat16", "float16"};
-  std::string dtypeName = dtype == "f32" ? names[0]
-                          : dtype == "bf16" ? names[1]
-                                            : names[2];
-  bundle.plan.meta = {{"batch_size", shape.batch},
-                      {"seq_len", shape.seqLen},
-                      {"dtype", dtypeName},
-                      {"arch", archOpt.getValue()},
-                      {"compiler", "mindc"}};
-  std::vector<std::string> nameExprs;
-  for (const auto &k : bundle.plan.kernels)
-    nameExprs.push_back(k.nameExpr);
-#ifndef MIND_HAVE_NVRTC
-  fail("this mindc was built without the CUDA toolkit: it cannot compile "
-       "kernels (rebuild with CUDA 13 at /usr/local/cuda)");
-#else
-  try {
-    auto compiled =
-        mind::runtime::compileKernels(source, nameExprs, archOpt);
-    for (size_t i = 0; i < nameExprs.size(); ++i)
-      bundle.plan.kernels[i].loweredName = compiled.loweredNames[i];
-    bundle.cubin = std::move(compiled.cubin);
-    bundle.ptx = std::move(compiled.ptx);
-  } catch (const std::exception &e) {
-    fail(std::string("kernel compilation failed: ") + e.what());
-  }
-#endif
-  bundle.cudaSource = std::move(source);
-  llvm::raw_string_ostream os(bundle.mlir);
-  module.print(os);
-  return bundle;
-}
-
 int runCompile(MLIRContext &ctx, const char *argv0) {
   if (outPath.empty())
     fail("compile needs -o OUT");
   if (emitKind != "trainer" && emitKind != "bundle" && emitKind != "cuda")
     fail("--emit must be 'trainer', 'bundle' or 'cuda', got '" + emitKind +
          "'");
-  auto cfg = loadConfigOrDie();
-  mind::TrainShape shape{batchSize, maxSeqLen - 1};
-  auto module = buildForward(ctx, cfg, shape);
-  runStages(*module, "fused");
+  Input in = loadInput(ctx);
+  if (emitKind != "cuda" && !in.config.is_object())
+    fail(inputPath + ": a module needs a mind.config attribute (the "
+         "MiniMind config as JSON, as `mindc ir` writes it) to become a "
+         "trainer: checkpoints and data checks read it");
+  runStages(in, Stage::Lowered);
+  mind::ExportedPlan lowered = exportLowered(in);
   if (emitKind == "cuda") {
-    auto step = module->lookupSymbol<func::FuncOp>("train_step");
-    FailureOr<mind::LoweredTrainStep> lowered = mind::lowerToPlan(step);
-    if (failed(lowered))
-      fail("lowering to the GPU plan failed");
     std::error_code ec;
     llvm::raw_fd_ostream os(outPath, ec);
     if (ec)
       fail("cannot write " + outPath + ": " + ec.message());
-    os << lowered->emittedSource;
+    os << lowered.emittedSource;
     return 0;
   }
-  auto bundle = compileBundle(*module, cfg, shape, computeType("bfloat16"));
+  static const char *names[] = {"float32", "bfloat16", "float16"};
+  std::string dtype = computeType("bfloat16");
+  mind::BundleOptions options;
+  options.arch = archOpt;
+  options.config = in.config;
+  options.batch = in.shape.batch;
+  options.seqLen = in.shape.seqLen;
+  options.dtype = dtype == "f32" ? names[0] : dtype == "bf16" ? names[1]
+                                                              : names[2];
+  std::string mlir;
+  llvm::raw_string_ostream os(mlir);
+  in.module->print(os);
+  mind::runtime::Bundle bundle;
   try {
-    mind::runtime::validatePlan(bundle.plan);
+    bundle = mind::buildBundle(std::move(lowered), options, std::move(mlir));
     if (emitKind == "bundle") {
       mind::runtime::writeBundle(bundle, outPath);
     } else {
@@ -437,9 +489,11 @@ int runEval(MLIRContext &ctx) {
         fail(batchPath + ": token id " + std::to_string((int64_t)id) +
              " is outside the vocabulary [0, " +
              std::to_string(cfg.vocabSize) + ")");
-    auto module = buildForward(ctx, cfg, {ids.shape[0], ids.shape[1]});
-    runStages(*module, "train", "float32");
-    auto step = module->lookupSymbol<func::FuncOp>("train_step");
+    Input in;
+    in.shape = {ids.shape[0], ids.shape[1]};
+    in.module = buildForward(ctx, cfg, in.shape);
+    runStages(in, Stage::Train, "float32");
+    auto step = in.module->lookupSymbol<func::FuncOp>("train_step");
     auto params = mind::CpuTrainer::parameters(step);
     auto weights = mind::runtime::SafetensorsFile::load(weightsPath);
     auto values = mind::loadParameters(weights, params);
@@ -469,7 +523,7 @@ int runEval(MLIRContext &ctx) {
     for (size_t i = 0; i < params.size(); ++i)
       out.addF32("grad." + params[i].name, params[i].shape,
                  toF32(results[2 + i]));
-    out.setMetadata("config", configPath);
+    out.setMetadata("config", inputPath);
     out.write(outPath);
     llvm::outs() << llvm::formatv("loss {0:f6}  aux_loss {1:f6}  -> {2}\n",
                                   results[0].data[0], results[1].data[0],

@@ -1,79 +1,165 @@
-//===- LowerToPlan.cpp - @train_step to a runtime plan --------------------===//
+//===- LowerToPlan.cpp - the mind-lower-to-plan pass ----------------------===//
+//
+// Binds @train_step's arguments and results to persistent buffers, lowers
+// every op through its PlanLoweringOpInterface model, and adds the gradient
+// values that no producer writes into its accumulator (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
 
-#include "mind/Conversion/LowerToPlan.h"
-
-#include "PlanBuilder.h"
-#include "mind/Conversion/MemoryPlanner.h"
+#include "mind/Conversion/Passes.h"
+#include "mind/Conversion/PlanLowering.h"
+#include "mind/Dialect/Plan/IR/PlanUtils.h"
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/abi/KernelSpecs.h"
 
-#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mind {
+#define GEN_PASS_DEF_MINDLOWERTOPLAN
+#include "mind/Conversion/Passes.h.inc"
+} // namespace mind
 
 using namespace mlir;
 using namespace mind;
-using runtime::BufferKind;
+namespace k = mind::runtime::kernels;
 
-FailureOr<LoweredTrainStep> mind::lowerToPlan(func::FuncOp step) {
-  if (!step.getBody().hasOneBlock())
-    return step.emitError("lower-to-plan: expects a single-block function");
-  PlanBuilder pb;
-  Block &body = step.getBody().front();
+namespace {
+
+/// A returned gradient and the accumulator it reaches, in the order the
+/// accumulate launches run: per gradient result, the values of its sum tree
+/// (left before right) that no producer writes into the accumulator.
+void collectPending(Value v, Value accumulator, const PlanLowering &L,
+                    SmallVectorImpl<std::pair<Value, Value>> &pending) {
+  Operation *def = v.getDefiningOp();
+  if (def && def->hasAttr(kGradientSinkAttr)) {
+    if (auto add = dyn_cast<AddOp>(def)) {
+      collectPending(add.getLhs(), accumulator, L, pending);
+      collectPending(add.getRhs(), accumulator, L, pending);
+    }
+    // A marked cast's GEMM writes the accumulator itself.
+    return;
+  }
+  if (!L.sinkOf(v))
+    pending.push_back({v, accumulator});
+}
+
+LogicalResult lowerBody(func::FuncOp fn, PlanLowering &L) {
+  Block &body = fn.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
+  auto argAttr = [&](BlockArgument a, const char *name) {
+    return fn.getArgAttrOfType<StringAttr>(a.getArgNumber(), name);
+  };
 
   // Persistent buffers, in this order: parameters (fp32 masters), gradient
   // accumulators (same order), inputs, outputs.
-  SmallVector<std::pair<std::string, Value>> params;
+  SmallVector<std::pair<StringAttr, BlockArgument>> params;
   for (BlockArgument arg : body.getArguments())
-    if (auto name = step.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                      "mind.param")) {
-      if (failed(pb.bindArgument(arg, name.str(), BufferKind::Param)))
-        return step.emitError("lower-to-plan: parameter '")
+    if (StringAttr name = argAttr(arg, "mind.param")) {
+      if (!cast<RankedTensorType>(arg.getType()).getElementType().isF32())
+        return fn.emitError("lower-to-plan: parameter '")
                << name.getValue() << "' must be an f32 tensor";
-      params.push_back({name.str(), arg});
+      L.bind(arg, plan::BufferKind::param, name.str());
+      params.push_back({name, arg});
     }
   unsigned numLosses = 0;
-  for (unsigned i = 0; i < step.getNumResults(); ++i)
-    if (!step.getResultAttr(i, "mind.grad"))
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    if (!fn.getResultAttr(i, "mind.grad"))
       ++numLosses;
-  if (step.getNumResults() - numLosses != params.size())
-    return step.emitError("lower-to-plan: expects one gradient result per "
-                          "parameter");
-  for (unsigned i = numLosses; i < step.getNumResults(); ++i) {
-    auto name = step.getResultAttrOfType<StringAttr>(i, "mind.grad");
-    pb.addGradAccumulator(name.str(), ret.getOperand(i));
+  if (fn.getNumResults() - numLosses != params.size())
+    return fn.emitError("lower-to-plan: expects one gradient result per "
+                        "parameter");
+  SmallVector<std::pair<Value, Value>> grads; // returned value, accumulator
+  for (unsigned i = numLosses; i < fn.getNumResults(); ++i) {
+    StringRef name =
+        fn.getResultAttrOfType<StringAttr>(i, "mind.grad").getValue();
+    auto shape = cast<RankedTensorType>(ret.getOperand(i).getType());
+    Value acc = L.persistent(plan::BufferKind::grad, name.str() + ".grad",
+                             runtime::DType::F32, shape.getShape());
+    L.setGradAccumulator(name, acc);
+    grads.push_back({ret.getOperand(i), acc});
   }
   for (BlockArgument arg : body.getArguments()) {
-    auto input =
-        step.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "mind.input");
-    if (step.getArgAttr(arg.getArgNumber(), "mind.param"))
+    if (argAttr(arg, "mind.param"))
       continue;
+    StringAttr input = argAttr(arg, "mind.input");
     if (!input)
-      return step.emitError("lower-to-plan: argument #")
+      return fn.emitError("lower-to-plan: argument #")
              << arg.getArgNumber() << " is neither a parameter nor an input";
-    if (failed(pb.bindArgument(arg, input.str(), BufferKind::Input)))
-      return step.emitError("lower-to-plan: input '")
+    if (!plan::dtypeOf(arg.getType()))
+      return fn.emitError("lower-to-plan: input '")
              << input.getValue() << "' has an unsupported type";
+    L.bind(arg, plan::BufferKind::input, input.str());
   }
   const char *lossNames[] = {"loss", "aux_loss"};
-  for (unsigned i = 0; i < numLosses; ++i)
-    if (failed(pb.bindOutput(ret.getOperand(i),
-                             i < 2 ? lossNames[i] : "loss" + std::to_string(i))))
-      return failure();
-
-  pb.planGradientSinks();
-  for (Operation &op : body.without_terminator())
-    if (failed(pb.lowerOp(&op)))
-      return failure();
-  pb.accumulateGradients();
-  std::string emitted = pb.emittedSource();
-  runtime::Plan plan = pb.finish();
-  // The runtime's optimizer step (norm, clip, AdamW, loss scaling) launches
-  // these from the same cubin.
-  for (const std::string &name : runtime::kernels::optimizerKernelNames()) {
-    runtime::KernelEntry entry;
-    entry.nameExpr = name;
-    entry.params = runtime::kabi::resolveLibraryKernel(name);
-    plan.kernels.push_back(std::move(entry));
+  for (unsigned i = 0; i < numLosses; ++i) {
+    Value v = ret.getOperand(i);
+    if (L.isBound(v))
+      return emitError(v.getLoc(), "lower-to-plan: output '")
+             << lossNames[std::min(i, 1u)] << "' must be computed by an op";
+    if (!plan::dtypeOf(v.getType()))
+      return emitError(v.getLoc(), "lower-to-plan: unsupported type ")
+             << v.getType();
+    L.bind(v, plan::BufferKind::output,
+           i < 2 ? lossNames[i] : "loss" + std::to_string(i));
   }
-  return LoweredTrainStep{std::move(plan), std::move(emitted)};
+
+  for (Operation &op : body.without_terminator()) {
+    if (op.hasAttr(kGradientSinkAttr))
+      continue; // summed or cast into an accumulator by its producers
+    for (Value r : op.getResults())
+      if (!plan::dtypeOf(r.getType()) ||
+          !isa<RankedTensorType>(r.getType()))
+        return op.emitOpError("lower-to-plan: element type ")
+               << cast<ShapedType>(r.getType()).getElementType()
+               << " has no GPU lowering";
+    auto lowering = dyn_cast<PlanLoweringOpInterface>(&op);
+    if (!lowering)
+      return op.emitOpError("lower-to-plan: no GPU lowering for this op yet");
+    L.setCurrentOp(&op);
+    try {
+      if (failed(lowering.lowerToPlan(L)))
+        return failure();
+    } catch (const std::exception &e) {
+      return op.emitOpError("lower-to-plan: ") << e.what();
+    }
+  }
+
+  SmallVector<std::pair<Value, Value>> pending;
+  for (auto [v, acc] : grads)
+    collectPending(v, acc, L, pending);
+  for (auto [v, acc] : pending) {
+    L.setCurrentOp(v.getDefiningOp());
+    int64_t n = cast<RankedTensorType>(v.getType()).getNumElements();
+    L.kernel(k::accumulate(PlanLowering::dtypeOf(v), n),
+             PlanLowering::Buffer(acc), L.buf(v), runtime::kabi::I64(n));
+  }
+  return success();
 }
+
+struct MindLowerToPlanPass
+    : public mind::impl::MindLowerToPlanBase<MindLowerToPlanPass> {
+  using MindLowerToPlanBase::MindLowerToPlanBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto fn = module.lookupSymbol<func::FuncOp>(funcName);
+    if (!fn || fn.isDeclaration() || !fn.getBody().hasOneBlock()) {
+      module.emitError() << "lower-to-plan: no single-block function named '"
+                         << funcName << "'";
+      return signalPassFailure();
+    }
+    OpBuilder b(fn);
+    auto step = plan::MicroStepOp::create(b, fn.getLoc(), fn.getSymName(),
+                                          /*arena_bytes=*/nullptr);
+    step.getBody().emplaceBlock();
+    PlanLowering lowering(step);
+    if (failed(lowerBody(fn, lowering))) {
+      step.erase();
+      return signalPassFailure();
+    }
+    fn.erase();
+  }
+};
+
+} // namespace

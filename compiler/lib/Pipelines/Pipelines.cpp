@@ -2,8 +2,30 @@
 
 #include "mind/Pipelines/Pipelines.h"
 
+#include <algorithm>
+
+#include "mind/Conversion/Passes.h"
 #include "mind/Transforms/Passes.h"
+
 #include "mlir/Pass/PassRegistry.h"
+
+const std::vector<std::string> &mind::fusionNames() {
+  static const std::vector<std::string> names = {"gradient-sinks",
+                                                 "elementwise"};
+  return names;
+}
+
+std::string mind::checkDisabledFusions(const std::vector<std::string> &names) {
+  for (const std::string &n : names)
+    if (std::find(fusionNames().begin(), fusionNames().end(), n) ==
+        fusionNames().end()) {
+      std::string known;
+      for (const std::string &k : fusionNames())
+        known += (known.empty() ? "" : ", ") + k;
+      return "unknown fusion '" + n + "' (known: " + known + ")";
+    }
+  return "";
+}
 
 void mind::buildTrainPipeline(mlir::OpPassManager &pm,
                               const TrainPipelineOptions &options) {
@@ -18,7 +40,31 @@ void mind::buildTrainPipeline(mlir::OpPassManager &pm,
 void mind::buildFusedPipeline(mlir::OpPassManager &pm,
                               const TrainPipelineOptions &options) {
   buildTrainPipeline(pm, options);
-  pm.addPass(createMindFuseElementwise());
+  buildFusionPasses(pm, options);
+}
+
+void mind::buildFusionPasses(mlir::OpPassManager &pm,
+                             const TrainPipelineOptions &options) {
+  auto enabled = [&](const char *name) {
+    return std::find(options.disableFusion.begin(),
+                     options.disableFusion.end(),
+                     name) == options.disableFusion.end();
+  };
+  if (enabled("gradient-sinks"))
+    pm.addPass(createMindMarkGradientSinks());
+  if (enabled("elementwise"))
+    pm.addPass(createMindFuseElementwise());
+}
+
+void mind::buildPlanPipeline(mlir::OpPassManager &pm,
+                             const TrainPipelineOptions &options) {
+  buildFusedPipeline(pm, options);
+  buildLoweringPasses(pm);
+}
+
+void mind::buildLoweringPasses(mlir::OpPassManager &pm) {
+  pm.addPass(createMindLowerToPlan());
+  pm.addPass(createMindPlanMemory());
 }
 
 void mind::registerPipelines() {
@@ -29,7 +75,12 @@ void mind::registerPipelines() {
       buildTrainPipeline);
   mlir::PassPipelineRegistration<TrainPipelineOptions>(
       "mind-fused-pipeline",
-      "The train pipeline followed by fusion (the stages mindc runs for "
+      "The train pipeline followed by the fusions (the stages mindc runs for "
       "--stage=fused and before lowering to the GPU plan)",
       buildFusedPipeline);
+  mlir::PassPipelineRegistration<TrainPipelineOptions>(
+      "mind-plan-pipeline",
+      "The fused pipeline, then lowering to the plan dialect and memory "
+      "planning (what mindc compiles; --stage=lowered)",
+      buildPlanPipeline);
 }

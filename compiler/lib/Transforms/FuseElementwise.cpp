@@ -32,26 +32,6 @@ ArrayRef<int64_t> shapeOf(Value v) {
   return cast<ShapedType>(v.getType()).getShape();
 }
 
-/// The ops whose results the lowering accumulates straight into gradient
-/// buffers (PlanBuilder::sinkInto): a returned value's single-use add tree
-/// and the casts of single-use GEMM results under it.
-void collectSinkTree(Value v, llvm::DenseSet<Operation *> &keep) {
-  Operation *def = v.getDefiningOp();
-  if (!def || !v.hasOneUse())
-    return;
-  if (auto add = dyn_cast<AddOp>(def)) {
-    if (add.getLhs() == add.getRhs())
-      return;
-    keep.insert(add);
-    collectSinkTree(add.getLhs(), keep);
-    collectSinkTree(add.getRhs(), keep);
-  } else if (auto c = dyn_cast<CastOp>(def)) {
-    if (c.getInput().hasOneUse() &&
-        isa_and_nonnull<MatmulOp>(c.getInput().getDefiningOp()))
-      keep.insert(c);
-  }
-}
-
 /// Replaces `group` (in program order, last = root) by one
 /// mind.fused_elementwise placed at the root.
 void outline(ArrayRef<Operation *> group) {
@@ -97,13 +77,12 @@ void fuseFunction(func::FuncOp func) {
     return;
   Block &block = func.getBody().front();
   llvm::DenseSet<Operation *> keep;
-  for (Value v : block.getTerminator()->getOperands()) {
+  for (Value v : block.getTerminator()->getOperands())
     if (Operation *def = v.getDefiningOp())
       keep.insert(def);
-    collectSinkTree(v, keep);
-  }
   auto fusible = [&](Operation *op) {
-    return isFusibleElementwise(op) && !keep.contains(op);
+    return isFusibleElementwise(op) && !keep.contains(op) &&
+           !op->hasAttr(kGradientSinkAttr);
   };
 
   llvm::DenseSet<Operation *> taken;

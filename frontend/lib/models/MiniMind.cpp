@@ -145,6 +145,10 @@ OwningOpRef<ModuleOp> mind::buildMiniMindForward(MLIRContext &context,
   OpBuilder builder(&context);
   Location loc = NameLoc::get(builder.getStringAttr("minimind"));
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  // The config travels with the IR, so a printed module compiles to the same
+  // trainer as the config it came from (`mindc compile MODULE.mlir`).
+  module->getOperation()->setAttr("mind.config",
+                                  builder.getStringAttr(toJson(config).dump()));
   builder.setInsertionPointToEnd(module->getBody());
 
   auto shapes = parameterShapes(config);

@@ -71,6 +71,40 @@ def MindPrecision : Pass<"mind-precision", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindMarkGradientSinks : Pass<"mind-mark-gradient-sinks",
+                                 "::mlir::ModuleOp"> {
+  let summary = "Marks where gradients can be added straight into their "
+                "accumulators";
+  let description = [{
+    A training step returns one gradient per parameter, and the runtime adds
+    each into that parameter's fp32 accumulator (gradients accumulate over
+    the micro-steps of an optimizer step). Many gradient values need never
+    exist on their own: a GEMM can add into the accumulator itself (cuBLASLt
+    with beta = 1, writing fp32 even from bf16 operands), so can the
+    embedding gradient's reduce and RMSNorm's weight-gradient reduction; and
+    a gradient that is a sum of such values (the tied embedding, a weight
+    used twice) is then just several producers adding into one accumulator.
+
+    This pass records those decisions in the IR, where every later pass reads
+    them: walking back from each returned gradient (through values with a
+    single use), a `mind.add` of two different values and an f32 cast of a
+    single-use `mind.matmul` get `mind.gradient_sink = "<param>"` (they are
+    not materialized), and the f32 producers they lead to (`mind.matmul`,
+    `mind.embedding_grad`, `mind.rmsnorm_grad`'s weight gradient; a
+    `mind.matmul` under such a cast whatever its type) get
+    `mind.accumulate_into`, one parameter name per result ("" for none).
+    `mind-fuse-elementwise` leaves marked ops out of its regions;
+    `mind-lower-to-plan` skips them, points the producers at the
+    accumulators, and adds every other gradient value with an
+    `accumulate_f32` launch. Without the marks every gradient is materialized
+    and accumulated: the same result, more memory traffic.
+  }];
+  let options = [
+    Option<"funcName", "func", "std::string", "\"train_step\"",
+           "Name of the training step to mark">,
+  ];
+}
+
 def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
   let summary = "Group chains of elementwise ops into mind.fused_elementwise";
   let description = [{
@@ -91,10 +125,10 @@ def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
     computes bit for bit what the unfused one does (the interpreter and the
     GPU tests check both against each other).
 
-    Left alone: groups of one op, and the values the lowering accumulates
-    straight into gradient buffers (a returned value and the single-use
-    `add` trees and GEMM output casts under it: cuBLASLt adds those into
-    the fp32 gradient with beta = 1, which beats any kernel).
+    Left alone: groups of one op, the defining ops of returned values, and
+    the ops `mind-mark-gradient-sinks` marked (`mind.gradient_sink`: sums
+    and GEMM output casts that the producers' writes into the fp32 gradient
+    accumulators replace; cuBLASLt adding with beta = 1 beats any kernel).
   }];
   let dependentDialects = ["::mind::MindDialect"];
 }

@@ -20,7 +20,8 @@ struct TrainShape {
 /// -> (%loss, %aux_loss)` for `config` in training mode (MINIMIND-SPEC §3).
 /// Parameters come first, in parameterShapes() order, each tagged
 /// `mind.param = "<state_dict name>"`; ids/targets/mask are i64 [B, S],
-/// tagged `mind.input`. Throws ConfigError for settings the compiler does not
+/// tagged `mind.input`. The module carries the config as JSON text in its
+/// `mind.config` attribute. Throws ConfigError for settings the compiler does not
 /// implement (dropout > 0).
 mlir::OwningOpRef<mlir::ModuleOp>
 buildMiniMindForward(mlir::MLIRContext &context, const MiniMindConfig &config,

@@ -16,6 +16,15 @@
 #include "mind/Dialect/Mind/IR/MindOps.h.inc"
 
 namespace mind {
+/// Discardable attributes `mind-mark-gradient-sinks` writes and fusion and
+/// the GPU lowering read: on a sum or cast between a gradient producer and
+/// the return, the name of the parameter whose fp32 accumulator takes the
+/// result (the op is never materialized)...
+inline constexpr const char *kGradientSinkAttr = "mind.gradient_sink";
+/// ...and on a producer, one string per result: the parameter whose
+/// accumulator the result is added into directly ("" for none).
+inline constexpr const char *kAccumulateIntoAttr = "mind.accumulate_into";
+
 /// True for the ops a `mind.fused_elementwise` region may hold: add, mul,
 /// silu, silu_grad, swiglu, swiglu_grad, and float-to-float cast.
 bool isFusibleElementwise(mlir::Operation *op);

@@ -1,0 +1,47 @@
+//===- LowerNorm.cpp - RMSNorm and its gradient ---------------------------===//
+
+#include "LoweringModel.h"
+
+using namespace mlir;
+namespace k = mind::runtime::kernels;
+using mind::runtime::DType;
+using mind::runtime::kabi::F32;
+using mind::runtime::kabi::I64;
+
+namespace mind {
+
+static LogicalResult lowerOp(RMSNormOp o, PlanLowering &L) {
+  int64_t h = lastDim(o.getInput()), rows = numel(o.getInput()) / h;
+  L.kernel(k::rmsnorm(L.dtypeOf(o.getInput()), L.dtypeOf(o.getWeight()), rows,
+                      h),
+           L.buf(o.getInput()), L.buf(o.getWeight()), L.buf(o.getResult()),
+           I64(rows), I64(h), F32(o.getEpsilon().convertToDouble()));
+  return success();
+}
+
+/// dx, then dw from the per-block partial sums, straight into the fp32
+/// accumulator when the weight gradient is a marked gradient producer.
+static LogicalResult lowerOp(RMSNormGradOp o, PlanLowering &L) {
+  int64_t h = lastDim(o.getInput()), rows = numel(o.getInput()) / h;
+  if (L.dtypeOf(o.getWeightGrad()) != DType::F32)
+    return o.emitOpError("lower-to-plan: the weight gradient must be f32 "
+                         "(an f32 master weight)");
+  int64_t parts = k::rmsnormGradPartials(rows, h);
+  Value partial = L.workspace("rmsnorm_partial", DType::F32, {parts, h});
+  L.kernel(k::rmsnormGrad(L.dtypeOf(o.getInput()), L.dtypeOf(o.getWeight()),
+                          rows, h),
+           L.buf(o.getInput()), L.buf(o.getWeight()), L.buf(o.getGrad()),
+           L.buf(o.getInputGrad()), L.buf(partial), I64(rows), I64(h),
+           F32(o.getEpsilon().convertToDouble()));
+  Value sink = L.sinkOf(o.getWeightGrad());
+  L.kernel(k::rmsnormGradDw(h), L.buf(partial),
+           L.buf(sink ? sink : o.getWeightGrad()), I64(parts), I64(h),
+           I64(sink ? 1 : 0));
+  return success();
+}
+
+void registerNormLowerings(DialectRegistry &registry) {
+  attachLowerings<RMSNormOp, RMSNormGradOp>(registry);
+}
+
+} // namespace mind

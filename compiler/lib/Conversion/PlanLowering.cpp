@@ -1,0 +1,202 @@
+//===- PlanLowering.cpp - building a plan.micro_step from mind ops --------===//
+
+#include "mind/Conversion/PlanLowering.h"
+
+#include "mind/Codegen/ElementwiseEmitter.h"
+#include "mind/Dialect/Mind/IR/MindOps.h"
+#include "mind/Dialect/Plan/IR/PlanUtils.h"
+
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mind;
+namespace kabi = mind::runtime::kabi;
+using runtime::DType;
+
+#include "mind/Conversion/PlanLoweringInterface.cpp.inc"
+
+namespace {
+Type elementType(MLIRContext *ctx, DType d) {
+  Builder b(ctx);
+  switch (d) {
+  case DType::F32:
+    return b.getF32Type();
+  case DType::BF16:
+    return b.getBF16Type();
+  case DType::F16:
+    return b.getF16Type();
+  case DType::I64:
+    return b.getI64Type();
+  case DType::I32:
+    return b.getI32Type();
+  default:
+    throw std::invalid_argument(std::string("no plan buffer of ") +
+                                runtime::dtypeName(d));
+  }
+}
+} // namespace
+
+PlanLowering::PlanLowering(plan::MicroStepOp step)
+    : step(step), buffers(step.getContext()), steps(step.getContext()) {
+  buffers.setInsertionPointToStart(&step.getBlock());
+  steps.setInsertionPointToEnd(&step.getBlock());
+}
+
+DType PlanLowering::dtypeOf(Value v) {
+  std::optional<DType> d = plan::dtypeOf(v.getType());
+  if (!d)
+    throw std::invalid_argument("element type has no GPU lowering");
+  return *d;
+}
+
+Value PlanLowering::newBuffer(plan::BufferKind kind, const std::string &name,
+                              MemRefType type) {
+  Location loc = current ? current->getLoc() : step.getLoc();
+  auto b = plan::BufferOp::create(buffers, loc, type, kind, name,
+                                  /*offset=*/nullptr);
+  buffers.setInsertionPointAfter(b);
+  return b.getResult();
+}
+
+Value PlanLowering::bind(Value v, plan::BufferKind kind,
+                         const std::string &name) {
+  auto t = cast<RankedTensorType>(v.getType());
+  Value b = newBuffer(kind, name,
+                      MemRefType::get(t.getShape(),
+                                      elementType(v.getContext(), dtypeOf(v))));
+  storage[v] = b;
+  return b;
+}
+
+Value PlanLowering::persistent(plan::BufferKind kind, const std::string &name,
+                               DType dtype, ArrayRef<int64_t> shape) {
+  return newBuffer(kind, name,
+                   MemRefType::get(shape, elementType(step.getContext(), dtype)));
+}
+
+Value PlanLowering::bufferOf(Value v) {
+  if (isa<MemRefType>(v.getType()))
+    return v;
+  auto it = storage.find(v);
+  if (it != storage.end())
+    return it->second;
+  return bind(v, plan::BufferKind::activation,
+              "%" + std::to_string(valueCounter++));
+}
+
+void PlanLowering::alias(Value result, Value operand) {
+  storage[result] = bufferOf(operand);
+}
+
+Value PlanLowering::workspace(const std::string &name, DType dtype,
+                              std::vector<int64_t> shape) {
+  return persistent(plan::BufferKind::activation,
+                    name + "." + std::to_string(valueCounter++), dtype, shape);
+}
+
+Value PlanLowering::sinkOf(Value v) const {
+  auto r = dyn_cast<OpResult>(v);
+  if (!r)
+    return {};
+  auto names = r.getOwner()->getAttrOfType<ArrayAttr>(kAccumulateIntoAttr);
+  if (!names || r.getResultNumber() >= names.size())
+    return {};
+  auto name = dyn_cast<StringAttr>(names[r.getResultNumber()]);
+  if (!name || name.getValue().empty())
+    return {};
+  return gradBuffers.lookup(name.getValue());
+}
+
+void PlanLowering::attribute(Operation *s) {
+  if (!current)
+    return;
+  s->setLoc(current->getLoc());
+  s->setAttr("source",
+             StringAttr::get(s->getContext(),
+                             current->getName().getStringRef()));
+}
+
+void PlanLowering::launchKernel(const runtime::LaunchConfig &launch,
+                                std::vector<kabi::Arg<Value>> args) {
+  Builder b(step.getContext());
+  SmallVector<Value> operands;
+  SmallVector<Attribute> attrs;
+  for (const kabi::Arg<Value> &a : args) {
+    switch (a.kind) {
+    case kabi::ArgKind::Buffer:
+      operands.push_back(bufferOf(a.buffer));
+      attrs.push_back(b.getUnitAttr());
+      break;
+    case kabi::ArgKind::Buffers:
+      for (Value v : a.buffers)
+        operands.push_back(bufferOf(v));
+      attrs.push_back(b.getIndexAttr(static_cast<int64_t>(a.buffers.size())));
+      break;
+    case kabi::ArgKind::I64:
+      attrs.push_back(b.getI64IntegerAttr(a.i64));
+      break;
+    case kabi::ArgKind::F32:
+      attrs.push_back(b.getF32FloatAttr(static_cast<float>(a.f)));
+      break;
+    case kabi::ArgKind::F64:
+      attrs.push_back(b.getF64FloatAttr(a.f));
+      break;
+    }
+  }
+  auto toI32 = [](const std::array<uint32_t, 3> &d) {
+    return SmallVector<int32_t>{static_cast<int32_t>(d[0]),
+                                static_cast<int32_t>(d[1]),
+                                static_cast<int32_t>(d[2])};
+  };
+  auto k = plan::KernelOp::create(
+      steps, step.getLoc(), launch.nameExpr, operands, b.getArrayAttr(attrs),
+      toI32(launch.grid), toI32(launch.block),
+      static_cast<int32_t>(launch.sharedBytes), /*source=*/nullptr);
+  attribute(k);
+}
+
+void PlanLowering::emittedKernel(Operation *op) {
+  FailureOr<EmittedKernel> k = emitElementwiseKernel(op);
+  if (failed(k))
+    throw std::invalid_argument("the elementwise emitter failed");
+  if (emittedKernels.insert(k->name).second)
+    plan::EmittedKernelOp::create(steps, op->getLoc(), k->name,
+                                  op->getNumOperands(), op->getNumResults(),
+                                  k->source);
+  int64_t n = cast<RankedTensorType>(op->getResult(0).getType())
+                  .getNumElements();
+  runtime::LaunchConfig cfg;
+  cfg.nameExpr = k->name;
+  cfg.block = {256, 1, 1};
+  // Each thread takes runs of 8 elements (see ElementwiseEmitter.h).
+  int64_t threads = std::max<int64_t>((n + 7) / 8, 1);
+  cfg.grid = {static_cast<uint32_t>(
+                  std::min<int64_t>((threads + 255) / 256, int64_t{1} << 16)),
+              1, 1};
+  std::vector<kabi::Arg<Value>> args;
+  for (Value v : op->getOperands())
+    args.push_back(kabi::Arg<Value>::buf(bufferOf(v)));
+  for (Value v : op->getResults())
+    args.push_back(kabi::Arg<Value>::buf(bufferOf(v)));
+  args.push_back(kabi::Arg<Value>::int64(n));
+  launchKernel(cfg, std::move(args));
+}
+
+void PlanLowering::gemm(Value a, Value b, Value c, int64_t m, int64_t n,
+                        int64_t k, bool transA, bool transB, float beta) {
+  Builder bb(step.getContext());
+  Value ba = bufferOf(a), bb2 = bufferOf(b), bc = bufferOf(c);
+  auto g = plan::GemmOp::create(
+      steps, step.getLoc(), ba, bb2, bc,
+      bb.getI64IntegerAttr(m), bb.getI64IntegerAttr(n),
+      bb.getI64IntegerAttr(k), transA ? bb.getUnitAttr() : nullptr,
+      transB ? bb.getUnitAttr() : nullptr, bb.getF32FloatAttr(1.0f),
+      bb.getF32FloatAttr(beta), /*source=*/nullptr);
+  attribute(g);
+}
+
+void PlanLowering::memset(Value buffer) {
+  auto m = plan::MemsetOp::create(steps, step.getLoc(), bufferOf(buffer),
+                                  /*source=*/nullptr);
+  attribute(m);
+}

@@ -1,0 +1,96 @@
+//===- PlanMemory.cpp - the mind-plan-memory pass -------------------------===//
+
+#include "mind/Conversion/MemoryPlanner.h"
+#include "mind/Conversion/Passes.h"
+#include "mind/Dialect/Plan/IR/PlanOps.h"
+#include "mind/Dialect/Plan/IR/PlanUtils.h"
+#include "mind/abi/DType.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <numeric>
+
+namespace mind {
+#define GEN_PASS_DEF_MINDPLANMEMORY
+#include "mind/Conversion/Passes.h.inc"
+} // namespace mind
+
+using namespace mlir;
+using namespace mind;
+
+namespace {
+
+int rank(plan::BufferKind kind) {
+  switch (kind) {
+  case plan::BufferKind::param:
+    return 0;
+  case plan::BufferKind::grad:
+    return 1;
+  case plan::BufferKind::input:
+    return 2;
+  case plan::BufferKind::output:
+    return 3;
+  case plan::BufferKind::activation:
+    return 4;
+  }
+  return 4;
+}
+
+void planStep(plan::MicroStepOp step) {
+  SmallVector<plan::BufferOp> buffers;
+  llvm::DenseMap<Value, size_t> index;
+  for (auto b : step.getBlock().getOps<plan::BufferOp>()) {
+    index[b.getResult()] = buffers.size();
+    buffers.push_back(b);
+  }
+  // Live ranges in step indices: the first and last step using a buffer.
+  std::vector<PlannedBuffer> planned(buffers.size());
+  std::vector<bool> touched(buffers.size(), false);
+  int64_t stepIndex = 0;
+  for (Operation &op : step.getBlock()) {
+    if (!isa<plan::KernelOp, plan::GemmOp, plan::MemsetOp>(op))
+      continue;
+    for (Value v : op.getOperands()) {
+      size_t i = index.lookup(v);
+      if (!touched[i])
+        planned[i].first = stepIndex;
+      touched[i] = true;
+      planned[i].last = stepIndex;
+    }
+    ++stepIndex;
+  }
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    auto t = cast<MemRefType>(buffers[i].getType());
+    planned[i].bytes = static_cast<uint64_t>(t.getNumElements()) *
+                       runtime::dtypeSize(*plan::dtypeOf(t));
+    planned[i].persistent =
+        buffers[i].getKind() != plan::BufferKind::activation;
+  }
+  // Persistent buffers are laid out in list order: group them by kind.
+  std::vector<size_t> order(buffers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return rank(buffers[a].getKind()) < rank(buffers[b].getKind());
+  });
+  std::vector<PlannedBuffer> sorted;
+  for (size_t i : order)
+    sorted.push_back(planned[i]);
+  MemoryPlan mp = planMemory(sorted);
+  Builder b(step.getContext());
+  for (size_t k = 0; k < order.size(); ++k)
+    buffers[order[k]].setOffsetAttr(
+        b.getI64IntegerAttr(static_cast<int64_t>(sorted[k].offset)));
+  step.setArenaBytesAttr(
+      b.getI64IntegerAttr(static_cast<int64_t>(mp.arenaBytes)));
+}
+
+struct MindPlanMemoryPass
+    : public mind::impl::MindPlanMemoryBase<MindPlanMemoryPass> {
+  void runOnOperation() override {
+    getOperation().walk([](plan::MicroStepOp step) { planStep(step); });
+  }
+};
+
+} // namespace

@@ -1,0 +1,39 @@
+//===- PlanUtils.h - plan IR and the kernel ABI -----------------*- C++ -*-===//
+//
+// What the verifier, the lowering and the export to the runtime's plan share:
+// element types as runtime dtypes, a launch's arguments and parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MIND_DIALECT_PLAN_IR_PLANUTILS_H
+#define MIND_DIALECT_PLAN_IR_PLANUTILS_H
+
+#include "mind/Dialect/Plan/IR/PlanOps.h"
+#include "mind/abi/KernelAbi.h"
+
+#include <optional>
+#include <vector>
+
+namespace mind::plan {
+
+/// The runtime dtype of a type (or of a shaped type's elements).
+std::optional<runtime::DType> dtypeOf(mlir::Type type);
+
+/// The parameters of an emitted kernel (plan.emitted_kernel's convention):
+/// inputs `in<i>`, outputs `out<i>`, then `n` (i64).
+std::vector<runtime::kabi::ResolvedParam>
+emittedKernelParams(llvm::ArrayRef<runtime::DType> inputs,
+                    llvm::ArrayRef<runtime::DType> outputs);
+
+/// A launch's arguments in the kernel's parameter order (buffers as their
+/// SSA values).
+std::vector<runtime::kabi::Arg<mlir::Value>> kernelArgs(KernelOp op);
+
+/// The parameters of the launched kernel: a library kernel's signature, or
+/// the emitted kernel's. Emits an error on `op` when there is none.
+mlir::FailureOr<std::vector<runtime::kabi::ResolvedParam>>
+kernelParams(KernelOp op);
+
+} // namespace mind::plan
+
+#endif // MIND_DIALECT_PLAN_IR_PLANUTILS_H
