@@ -49,19 +49,42 @@ func.func @residual(%h: tensor<2x4xf32>, %p: tensor<2x4xbf16>, %w: tensor<4x4xbf
 
 // -----
 
-// Gradient sinks stay as they are: the returned add tree and the cast of a
-// GEMM result under it are accumulated into the gradient buffer by the
-// lowering (cuBLASLt with beta = 1), so fusion leaves them alone.
+// Gradient sinks stay as they are: ops mind-mark-gradient-sinks marked are
+// never materialized (the GEMM adds into the gradient accumulator itself),
+// so fusion leaves them out; the lone mul left over is not a group.
 
-// CHECK-LABEL: func.func @sink
+// CHECK-LABEL: func.func @sink_marked
 // CHECK-NOT:     mind.fused_elementwise
 // CHECK:         return
-func.func @sink(%a: tensor<4x4xbf16>, %b: tensor<4x4xbf16>, %g: tensor<4x4xf32>)
-    -> tensor<4x4xf32> {
+func.func @sink_marked(%a: tensor<4x4xbf16>, %b: tensor<4x4xbf16>,
+                       %x: tensor<4x4xf32>, %q: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %mm = mind.matmul %a, %b {mind.accumulate_into = ["w"]} : (tensor<4x4xbf16>, tensor<4x4xbf16>) -> tensor<4x4xbf16>
+  %mf = mind.cast %mm {mind.gradient_sink = "w"} : (tensor<4x4xbf16>) -> tensor<4x4xf32>
+  %p = mind.mul %x, %x : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %s = mind.add %mf, %p {mind.gradient_sink = "w"} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %t = mind.add %s, %q {mind.gradient_sink = "w"} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %t : tensor<4x4xf32>
+}
+
+// -----
+
+// The same ops unmarked are ordinary elementwise ops: the inner add absorbs
+// the cast and the mul.
+
+// CHECK-LABEL: func.func @sink_unmarked
+// CHECK:         mind.fused_elementwise
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      mind.cast
+// CHECK-NEXT:      mind.mul
+// CHECK-NEXT:      mind.add
+func.func @sink_unmarked(%a: tensor<4x4xbf16>, %b: tensor<4x4xbf16>,
+                         %x: tensor<4x4xf32>, %q: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %mm = mind.matmul %a, %b : (tensor<4x4xbf16>, tensor<4x4xbf16>) -> tensor<4x4xbf16>
   %mf = mind.cast %mm : (tensor<4x4xbf16>) -> tensor<4x4xf32>
-  %s = mind.add %mf, %g : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
-  return %s : tensor<4x4xf32>
+  %p = mind.mul %x, %x : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %s = mind.add %mf, %p : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %t = mind.add %s, %q : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  return %t : tensor<4x4xf32>
 }
 
 // -----

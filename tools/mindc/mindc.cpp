@@ -22,6 +22,7 @@
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
+#include "mind/io/Checkpoint.h"
 #include "mind/io/Safetensors.h"
 
 #include "mlir/IR/AsmState.h"
@@ -495,8 +496,12 @@ int runEval(MLIRContext &ctx) {
     runStages(in, Stage::Train, "float32");
     auto step = in.module->lookupSymbol<func::FuncOp>("train_step");
     auto params = mind::CpuTrainer::parameters(step);
-    auto weights = mind::runtime::SafetensorsFile::load(weightsPath);
-    auto values = mind::loadParameters(weights, params);
+    // The trainers' loader and its rules (--from_weight reads the same).
+    std::vector<mind::runtime::TensorSpec> specs;
+    for (const auto &p : params)
+      specs.push_back({p.name, p.shape});
+    auto values =
+        mind::runtime::loadWeightsFile(weightsPath, specs, mind::toJson(cfg));
 
     std::vector<ref::Tensor> args;
     for (auto [p, w] : llvm::zip(params, values))

@@ -28,39 +28,6 @@ std::vector<ParamInfo> CpuTrainer::parameters(func::FuncOp trainStep) {
   return out;
 }
 
-std::vector<std::vector<float>>
-mind::loadParameters(const runtime::SafetensorsFile &file,
-                     const std::vector<ParamInfo> &params,
-                     const std::string &prefix) {
-  std::vector<std::vector<float>> out;
-  for (const ParamInfo &p : params) {
-    const runtime::TensorView *t = file.find(prefix + p.name);
-    if (!t)
-      throw InterpreterError(file.path() + ": no tensor named '" + prefix +
-                             p.name + "'");
-    if (t->shape != p.shape) {
-      std::string got, want;
-      for (int64_t d : t->shape)
-        got += std::to_string(d) + " ";
-      for (int64_t d : p.shape)
-        want += std::to_string(d) + " ";
-      throw InterpreterError(file.path() + ": tensor '" + prefix + p.name +
-                             "' has shape [ " + got + "], the model needs [ " +
-                             want + "]");
-    }
-    out.push_back(file.toFloat32(prefix + p.name));
-  }
-  return out;
-}
-
-std::vector<std::vector<float>>
-mind::initParameters(const std::vector<ParamInfo> &params, uint64_t seed) {
-  std::vector<std::vector<int64_t>> shapes;
-  for (const ParamInfo &p : params)
-    shapes.push_back(p.shape);
-  return runtime::pytorchDefaultInit(shapes, seed);
-}
-
 CpuTrainer::CpuTrainer(func::FuncOp trainStep,
                        std::vector<std::vector<float>> initial,
                        CpuTrainerOptions options)
@@ -81,12 +48,9 @@ CpuTrainer::CpuTrainer(func::FuncOp trainStep,
     gradAccum.emplace_back(w.size(), 0.0f);
 }
 
-MicroStepResult CpuTrainer::microStep(int64_t step, const Tensor &ids,
-                                      const Tensor &targets,
+MicroStepResult CpuTrainer::microStep(const Tensor &ids, const Tensor &targets,
                                       const Tensor &mask) {
   MicroStepResult r;
-  r.lr = runtime::minimindLr(step, options.totalMicroSteps,
-                             options.learningRate);
 
   // Arguments in @train_step order: params, then the tagged inputs.
   std::vector<Tensor> args;
@@ -124,22 +88,24 @@ MicroStepResult CpuTrainer::microStep(int64_t step, const Tensor &ids,
       gradAccum[p][j] += static_cast<float>(g.data[j]);
   }
 
-  if (++microInWindow == options.accumulationSteps) {
-    microInWindow = 0;
-    std::vector<std::vector<float> *> grads, params;
-    for (auto &g : gradAccum)
-      grads.push_back(&g);
-    for (auto &w : master)
-      params.push_back(&w);
-    r.optimizerStep = true;
-    r.gradNorm = runtime::clipGradNorm(grads, options.gradClip);
-    std::vector<const std::vector<float> *> constGrads(grads.begin(),
-                                                       grads.end());
-    adamw.step(params, constGrads, r.lr);
-    for (auto &g : gradAccum)
-      std::fill(g.begin(), g.end(), 0.0f);
-  }
+  ++microInWindow;
   return r;
+}
+
+double CpuTrainer::optimizerStep(double lr) {
+  std::vector<std::vector<float> *> grads, params;
+  for (auto &g : gradAccum)
+    grads.push_back(&g);
+  for (auto &w : master)
+    params.push_back(&w);
+  double norm = runtime::clipGradNorm(grads, options.gradClip);
+  std::vector<const std::vector<float> *> constGrads(grads.begin(),
+                                                     grads.end());
+  adamw.step(params, constGrads, lr);
+  for (auto &g : gradAccum)
+    std::fill(g.begin(), g.end(), 0.0f);
+  microInWindow = 0;
+  return norm;
 }
 
 CpuTrainerState CpuTrainer::exportState() const {

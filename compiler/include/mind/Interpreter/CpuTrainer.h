@@ -1,10 +1,11 @@
 //===- CpuTrainer.h - MiniMind's training loop on the interpreter -*- C++ -*-===//
 //
-// Runs @train_step on the reference interpreter with MiniMind's trainer
-// semantics (MINIMIND-SPEC §5): LR set every micro-step by the cosine
-// schedule, gradients of (loss + aux) / accumulation_steps accumulated in
-// fp32, then every accumulation_steps micro-steps global-norm clipping and
-// one AdamW step on fp32 master weights.
+// Runs @train_step on the reference interpreter: a micro-step adds the
+// gradients of (loss + aux) / accumulation_steps into fp32 accumulators, an
+// optimizer step clips them by their global norm and applies AdamW to the
+// fp32 master weights (MINIMIND-SPEC §5). The schedule, the accumulation
+// count and everything else of the training loop are the runtime's
+// (runtime/exec TrainingLoop.h; mind-train drives this through it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +14,6 @@
 
 #include "mind/Interpreter/Interpreter.h"
 #include "mind/exec/Optimizer.h"
-#include "mind/io/Safetensors.h"
 
 #include <string>
 #include <vector>
@@ -21,11 +21,8 @@
 namespace mind {
 
 struct CpuTrainerOptions {
-  int64_t accumulationSteps = 8;
+  int64_t accumulationSteps = 8; // the backward seed is 1 / this
   double gradClip = 1.0;
-  double learningRate = 5e-4;
-  /// epochs * iters: the length of the cosine schedule in micro-steps.
-  int64_t totalMicroSteps = 1;
   runtime::AdamWConfig adamw;
   InterpreterOptions interpreter;
 };
@@ -33,9 +30,6 @@ struct CpuTrainerOptions {
 struct MicroStepResult {
   double loss = 0;     // masked CE, not divided by accumulation_steps
   double auxLoss = 0;  // sum of the MoE aux losses
-  double lr = 0;       // the LR set for this micro-step
-  bool optimizerStep = false;
-  double gradNorm = 0; // pre-clip global norm, when optimizerStep
 };
 
 /// A parameter of @train_step: its name and shape, from the `mind.param`
@@ -45,18 +39,6 @@ struct ParamInfo {
   std::vector<int64_t> shape;
   int64_t numel() const;
 };
-
-/// Reads every parameter `prefix + name` from `file` as fp32. Throws
-/// InterpreterError naming the tensor when one is missing or misshapen.
-std::vector<std::vector<float>>
-loadParameters(const runtime::SafetensorsFile &file,
-               const std::vector<ParamInfo> &params,
-               const std::string &prefix = "");
-
-/// PyTorch's default initialisation (MINIMIND-SPEC §2): RMSNorm weights 1,
-/// every matrix [out, in] U(-1/sqrt(in), 1/sqrt(in)), from `seed`.
-std::vector<std::vector<float>>
-initParameters(const std::vector<ParamInfo> &params, uint64_t seed);
 
 /// The trainer's complete state at an optimizer-step boundary, one tensor
 /// per parameter in argument order. Gradient accumulators are not part of
@@ -80,11 +62,13 @@ public:
   /// Parameters of `trainStep` in argument order.
   static std::vector<ParamInfo> parameters(mlir::func::FuncOp trainStep);
 
-  /// One micro-step on [batch, seq] ids/targets/mask. `step` is the global
-  /// micro-step index (epoch * iters + micro_step).
-  MicroStepResult microStep(int64_t step, const ref::Tensor &ids,
-                            const ref::Tensor &targets,
+  /// One micro-step on [batch, seq] ids/targets/mask: its gradients are
+  /// added into the accumulators.
+  MicroStepResult microStep(const ref::Tensor &ids, const ref::Tensor &targets,
                             const ref::Tensor &mask);
+  /// Clips the accumulated gradients to the global norm gradClip, applies
+  /// AdamW with `lr` and clears them. Returns the pre-clip global norm.
+  double optimizerStep(double lr);
 
   const std::vector<ParamInfo> &params() const { return info; }
   const std::vector<std::vector<float>> &weights() const { return master; }
