@@ -6,6 +6,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${MIND_BUILD_DIR:-$root/build}"
 bash "$root/scripts/build.sh" mind-docs
 mkdir -p "$root/docs/Dialects"
-cp "$build/docs/Dialects/MindOps.md" "$root/docs/Dialects/MindOps.md"
-cp "$build/docs/MindPasses.md" "$root/docs/MindPasses.md"
-echo "updated docs/Dialects/MindOps.md docs/MindPasses.md"
+for doc in Dialects/MindOps.md Dialects/PlanOps.md MindPasses.md \
+    MindConversionPasses.md; do
+  cp "$build/docs/$doc" "$root/docs/$doc"
+  echo "updated docs/$doc"
+done

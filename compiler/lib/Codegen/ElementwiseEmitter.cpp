@@ -4,7 +4,6 @@
 
 #include "mind/Dialect/Mind/IR/MindOps.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -24,44 +23,15 @@ std::optional<std::string> cudaType(Value v) {
   return std::nullopt;
 }
 
-/// The fp32 statements computing `out` from `in` for `op`, written from the
-/// op's definition (docs/Rationale/OpSet.md); temporaries are prefixed with
-/// out[0] so several ops can share one body.
+/// The fp32 statements computing `out` from `in` for `op`
+/// (ElementwiseOpInterface), or nothing when `op` is not elementwise.
 std::optional<std::string> statementsOf(Operation *op,
                                         ArrayRef<std::string> in,
                                         ArrayRef<std::string> out) {
-  auto f = [&](const char *fmt) {
-    std::string a0 = in.size() > 0 ? in[0] : "", a1 = in.size() > 1 ? in[1] : "",
-                a2 = in.size() > 2 ? in[2] : "";
-    std::string r1 = out.size() > 1 ? out[1] : "";
-    return std::optional<std::string>(
-        llvm::formatv(fmt, a0, a1, a2, out[0], r1).str());
-  };
-  // {0},{1},{2}: operands; {3},{4}: results; {3}_s: sigmoid temporary.
-  return llvm::TypeSwitch<Operation *, std::optional<std::string>>(op)
-      .Case([&](AddOp) { return f("float {3} = {0} + {1};"); })
-      .Case([&](MulOp) { return f("float {3} = {0} * {1};"); })
-      .Case([&](SiluOp) {
-        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
-                 " float {3} = {0} * {3}_s;");
-      })
-      .Case([&](SiluGradOp) {
-        // d silu(x)/dx = s * (1 + x * (1 - s)), s = sigmoid(x).
-        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
-                 " float {3} = {1} * {3}_s * (1.0f + {0} * (1.0f - {3}_s));");
-      })
-      .Case([&](SwiGLUOp) {
-        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
-                 " float {3} = {0} * {3}_s * {1};");
-      })
-      .Case([&](SwiGLUGradOp) {
-        // gate_grad = silu'(gate) * grad * up; up_grad = grad * silu(gate).
-        return f("float {3}_s = 1.0f / (1.0f + expf(-{0}));"
-                 " float {3} = {2} * {1} * {3}_s * (1.0f + {0} * (1.0f - "
-                 "{3}_s)); float {4} = {2} * {0} * {3}_s;");
-      })
-      .Case([&](CastOp) { return f("float {3} = {0};"); })
-      .Default([](Operation *) { return std::nullopt; });
+  auto ew = dyn_cast<ElementwiseOpInterface>(op);
+  if (!ew)
+    return std::nullopt;
+  return ew.getCudaStatements(in, out);
 }
 
 std::vector<std::string> names(const char *prefix, size_t n) {
@@ -121,10 +91,7 @@ FailureOr<std::string> bodyOf(Operation *op) {
 } // namespace
 
 bool mind::isEmittedElementwise(Operation *op) {
-  return isa<FusedElementwiseOp>(op) ||
-         statementsOf(op, names("a", op->getNumOperands()),
-                      names("r", std::max(1u, op->getNumResults())))
-             .has_value();
+  return isa<FusedElementwiseOp, ElementwiseOpInterface>(op);
 }
 
 FailureOr<EmittedKernel> mind::emitElementwiseKernel(Operation *op) {

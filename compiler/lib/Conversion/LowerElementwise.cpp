@@ -15,35 +15,6 @@ using mind::runtime::kabi::I64;
 
 namespace mind {
 
-template <class Op> static LogicalResult lowerEmitted(Op o, PlanLowering &L) {
-  L.emittedKernel(o);
-  return success();
-}
-static LogicalResult lowerOp(AddOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(MulOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(SiluOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(SiluGradOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(SwiGLUOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(SwiGLUGradOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(CastOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-static LogicalResult lowerOp(FusedElementwiseOp o, PlanLowering &L) {
-  return lowerEmitted(o, L);
-}
-
 static LogicalResult lowerOp(FillOp o, PlanLowering &L) {
   int64_t n = numel(o.getResult());
   L.kernel(k::fill(L.dtypeOf(o.getResult()), n), L.buf(o.getResult()), I64(n),
@@ -67,9 +38,9 @@ static LogicalResult lowerOp(ReshapeOp o, PlanLowering &L) {
 }
 
 void registerElementwiseLowerings(DialectRegistry &registry) {
-  attachLowerings<AddOp, MulOp, SiluOp, SiluGradOp, SwiGLUOp, SwiGLUGradOp,
-                  CastOp, FusedElementwiseOp, FillOp, TransposeOp, ReshapeOp>(
-      registry);
+  attachEmittedLowerings<AddOp, MulOp, SiluOp, SiluGradOp, SwiGLUOp,
+                         SwiGLUGradOp, CastOp, FusedElementwiseOp>(registry);
+  attachLowerings<FillOp, TransposeOp, ReshapeOp>(registry);
 }
 
 } // namespace mind

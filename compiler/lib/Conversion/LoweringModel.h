@@ -27,6 +27,24 @@ struct LoweringModel
   }
 };
 
+/// Ops that run the kernel the elementwise emitter writes for them.
+template <class Op>
+struct EmittedLoweringModel
+    : PlanLoweringOpInterface::ExternalModel<EmittedLoweringModel<Op>, Op> {
+  mlir::LogicalResult lowerToPlan(mlir::Operation *op,
+                                  PlanLowering &lowering) const {
+    lowering.emittedKernel(op);
+    return mlir::success();
+  }
+};
+
+template <class... Ops>
+void attachEmittedLowerings(mlir::DialectRegistry &registry) {
+  registry.addExtension(+[](mlir::MLIRContext *ctx, MindDialect *) {
+    (Ops::template attachInterface<EmittedLoweringModel<Ops>>(*ctx), ...);
+  });
+}
+
 /// Attaches LoweringModel<Op> to each of `Ops` when the mind dialect loads.
 template <class... Ops> void attachLowerings(mlir::DialectRegistry &registry) {
   registry.addExtension(+[](mlir::MLIRContext *ctx, MindDialect *) {

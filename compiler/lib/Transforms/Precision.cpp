@@ -45,16 +45,25 @@ public:
   void rewrite(func::FuncOp func) {
     OpBuilder b(func.getContext());
     for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
-      if (isa<func::ReturnOp, CastOp>(op))
+      // Casts are this pass's own tool; ops without a rule keep their types.
+      auto autocast = dyn_cast<AutocastOpInterface>(op);
+      if (!autocast || isa<CastOp>(op))
         continue;
       b.setInsertionPoint(&op);
-      if (isa<LinearOp, MatmulOp, GroupedLinearOp, AttentionOp>(op))
-        castFloatOperands(b, &op, compute);
-      else if (isa<SoftmaxOp, CrossEntropyOp, MoeAuxLossOp>(op))
-        castFloatOperands(b, &op, b.getF32Type());
-      else
-        promote(b, &op);
-      setResultTypes(&op);
+      switch (autocast.getAutocastRule()) {
+      case AutocastRule::Compute:
+        castFloatOperands(b, autocast, compute);
+        setResultType(op.getResult(0), compute);
+        break;
+      case AutocastRule::Float32:
+        castFloatOperands(b, autocast, b.getF32Type());
+        followOperandZero(&op);
+        break;
+      case AutocastRule::Promote:
+        promote(b, autocast);
+        followOperandZero(&op);
+        break;
+      }
     }
   }
 
@@ -77,51 +86,47 @@ private:
     return c;
   }
 
-  void castFloatOperands(OpBuilder &b, Operation *op, Type elem) {
-    for (OpOperand &use : op->getOpOperands())
-      if (isFloatTensor(use.get().getType()))
-        use.set(castTo(b, use.get(), elem));
+  /// The float operands `op` casts (AutocastOperand::Cast).
+  template <typename Fn> void forCastOperands(AutocastOpInterface op, Fn fn) {
+    for (auto [i, use] : llvm::enumerate(op->getOpOperands()))
+      if (isFloatTensor(use.get().getType()) &&
+          op.getAutocastOperand(i) == AutocastOperand::Cast)
+        fn(use);
   }
 
-  /// Casts the narrower float operands to the widest one. RoPE tables keep
-  /// f32 (the kernel reads them as f32, as PyTorch's buffers are).
-  void promote(OpBuilder &b, Operation *op) {
+  void castFloatOperands(OpBuilder &b, AutocastOpInterface op, Type elem) {
+    forCastOperands(op, [&](OpOperand &use) {
+      use.set(castTo(b, use.get(), elem));
+    });
+  }
+
+  /// Casts the narrower float operands to the widest one among those that
+  /// take part.
+  void promote(OpBuilder &b, AutocastOpInterface op) {
     Type widest;
     for (auto [i, v] : llvm::enumerate(op->getOperands())) {
-      if (!isFloatTensor(v.getType()) || (isa<RopeOp>(op) && i > 0))
+      if (!isFloatTensor(v.getType()) ||
+          op.getAutocastOperand(i) == AutocastOperand::Keep)
         continue;
       Type e = elementOf(v);
       if (!widest || widthOf(e) > widthOf(widest))
         widest = e;
     }
-    if (!widest)
-      return;
-    for (auto [i, use] : llvm::enumerate(op->getOpOperands())) {
-      if (!isFloatTensor(use.get().getType()) || (isa<RopeOp>(op) && i > 0))
-        continue;
-      // RMSNorm's weight may stay f32 under a narrower input: the kernel
-      // reads f32 weights directly.
-      if (isa<RMSNormOp>(op) && i == 1)
-        continue;
-      use.set(castTo(b, use.get(), widest));
-    }
+    if (widest)
+      castFloatOperands(b, op, widest);
   }
 
-  void setResultTypes(Operation *op) {
-    auto set = [&](Value r, Type elem) { r.setType(withElement(r.getType(), elem)); };
-    if (isa<LinearOp, MatmulOp, GroupedLinearOp>(op)) {
-      set(op->getResult(0), compute);
-    } else if (auto a = dyn_cast<AttentionOp>(op)) {
-      set(a.getResult(), compute);
-    } else if (isa<EmbeddingOp>(op)) {
-      set(op->getResult(0), elementOf(op->getOperand(0)));
-    } else if (auto t = dyn_cast<TopKOp>(op)) {
-      set(t.getWeights(), elementOf(t.getScores()));
-    } else if (isa<SoftmaxOp, RMSNormOp, RopeOp, SiluOp, SwiGLUOp, AddOp, MulOp,
-                   MoeDispatchOp, MoeCombineOp, ReshapeOp, TransposeOp>(op)) {
-      set(op->getResult(0), elementOf(op->getOperand(0)));
-    }
-    // cross_entropy, moe_aux_loss, rope_table, fill, moe_route keep theirs.
+  static void setResultType(Value r, Type elem) {
+    r.setType(withElement(r.getType(), elem));
+  }
+
+  /// Result 0 takes operand 0's float type (the type the op computes in).
+  static void followOperandZero(Operation *op) {
+    if (op->getNumOperands() == 0 || op->getNumResults() == 0 ||
+        !isFloatTensor(op->getOperand(0).getType()) ||
+        !isFloatTensor(op->getResult(0).getType()))
+      return;
+    setResultType(op->getResult(0), elementOf(op->getOperand(0)));
   }
 
   Type compute;

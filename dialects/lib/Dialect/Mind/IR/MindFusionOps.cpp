@@ -8,13 +8,12 @@ using namespace mlir;
 using namespace mind;
 
 bool mind::isFusibleElementwise(Operation *op) {
-  if (isa<AddOp, MulOp, SiluOp, SiluGradOp, SwiGLUOp, SwiGLUGradOp>(op))
-    return true;
   auto isFloat = [](Value v) {
     return isa<FloatType>(cast<ShapedType>(v.getType()).getElementType());
   };
-  auto c = dyn_cast<CastOp>(op);
-  return c && isFloat(c.getInput()) && isFloat(c.getResult());
+  return isa<ElementwiseOpInterface>(op) &&
+         llvm::all_of(op->getOperands(), isFloat) &&
+         llvm::all_of(op->getResults(), isFloat);
 }
 
 LogicalResult FusedElementwiseOp::verifyRegions() {

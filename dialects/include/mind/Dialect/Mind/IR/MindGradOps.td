@@ -51,7 +51,8 @@ def Mind_RMSNormGradOp : Mind_GradOp<"rmsnorm_grad"> {
       Mind_FloatTensor:$weight_grad);
 }
 
-def Mind_AttentionGradOp : Mind_GradOp<"attention_grad"> {
+def Mind_AttentionGradOp : Mind_GradOp<"attention_grad", [
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
   let summary = "Gradients of grouped-query attention";
   let description = [{
     From the forward operands, the forward results (`result`, `lse`) and the
@@ -75,7 +76,9 @@ def Mind_AttentionGradOp : Mind_GradOp<"attention_grad"> {
       Mind_FloatTensor:$value_grad);
 }
 
-def Mind_SiluGradOp : Mind_GradOp<"silu_grad", [SameOperandsAndResultType]> {
+def Mind_SiluGradOp : Mind_GradOp<"silu_grad", [
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Mind_ElementwiseOpInterface>]> {
   let summary = "Gradient of silu";
   let description = [{
     `result = grad * s * (1 + x * (1 - s))` with `s = sigmoid(x)`.
@@ -91,7 +94,9 @@ def Mind_SiluGradOp : Mind_GradOp<"silu_grad", [SameOperandsAndResultType]> {
   let hasVerifier = 0;
 }
 
-def Mind_SwiGLUGradOp : Mind_GradOp<"swiglu_grad", [SameOperandsAndResultType]> {
+def Mind_SwiGLUGradOp : Mind_GradOp<"swiglu_grad", [
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Mind_ElementwiseOpInterface>]> {
   let summary = "Gradients of swiglu";
   let description = [{
     `gate_grad = silu_grad(gate, grad * up)` and `up_grad = grad * silu(gate)`.
@@ -179,7 +184,8 @@ def Mind_MoeDispatchGradOp : Mind_GradOp<"moe_dispatch_grad"> {
   let results = (outs Mind_FloatTensor:$result);
 }
 
-def Mind_GroupedLinearGradOp : Mind_GradOp<"grouped_linear_grad"> {
+def Mind_GroupedLinearGradOp : Mind_GradOp<"grouped_linear_grad", [
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
   let summary = "Gradients of grouped_linear";
   let description = [{
     For rows of expert e (`offsets[e] ..< offsets[e+1]`):

@@ -25,8 +25,9 @@ inline constexpr const char *kGradientSinkAttr = "mind.gradient_sink";
 /// accumulator the result is added into directly ("" for none).
 inline constexpr const char *kAccumulateIntoAttr = "mind.accumulate_into";
 
-/// True for the ops a `mind.fused_elementwise` region may hold: add, mul,
-/// silu, silu_grad, swiglu, swiglu_grad, and float-to-float cast.
+/// True for the ops a `mind.fused_elementwise` region may hold: the
+/// ElementwiseOpInterface ops on float tensors (add, mul, silu, silu_grad,
+/// swiglu, swiglu_grad, float-to-float cast).
 bool isFusibleElementwise(mlir::Operation *op);
 } // namespace mind
 

@@ -21,7 +21,7 @@ class Mind_DiffOp<string mnemonic, list<Trait> traits = []>
 // Dense layers
 //===----------------------------------------------------------------------===//
 
-def Mind_EmbeddingOp : Mind_DiffOp<"embedding"> {
+def Mind_EmbeddingOp : Mind_DiffOp<"embedding", [Mind_AutocastOpInterface]> {
   let summary = "Row gather from an embedding table";
   let description = [{
     Looks up each token id in `table` ([V, H]): `result[i, :] = table[ids[i], :]`
@@ -39,7 +39,9 @@ def Mind_EmbeddingOp : Mind_DiffOp<"embedding"> {
   let hasVerifier = 1;
 }
 
-def Mind_LinearOp : Mind_DiffOp<"linear"> {
+def Mind_LinearOp : Mind_DiffOp<"linear", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>,
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
   let summary = "Bias-free linear layer: input times transposed weight";
   let description = [{
     Computes `input @ weight^T` over the last dimension, as PyTorch's
@@ -57,7 +59,9 @@ def Mind_LinearOp : Mind_DiffOp<"linear"> {
   let hasVerifier = 1;
 }
 
-def Mind_MatmulOp : Mind_DiffOp<"matmul"> {
+def Mind_MatmulOp : Mind_DiffOp<"matmul", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>,
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
   let summary = "2-D matrix product with optional transposed operands";
   let description = [{
     `result = op(lhs) @ op(rhs)` where `op` transposes its operand when the
@@ -79,7 +83,8 @@ def Mind_MatmulOp : Mind_DiffOp<"matmul"> {
   let hasVerifier = 1;
 }
 
-def Mind_RMSNormOp : Mind_DiffOp<"rmsnorm"> {
+def Mind_RMSNormOp : Mind_DiffOp<"rmsnorm", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastOperand"]>]> {
   let summary = "Root-mean-square normalisation over the last dimension";
   let description = [{
     `result = weight * input * rsqrt(mean(input^2, -1) + epsilon)` with the
@@ -103,7 +108,7 @@ def Mind_RMSNormOp : Mind_DiffOp<"rmsnorm"> {
 // Attention
 //===----------------------------------------------------------------------===//
 
-def Mind_RopeTableOp : Mind_Op<"rope_table", [Pure]> {
+def Mind_RopeTableOp : Mind_Op<"rope_table", [Pure, Mind_AutocastOpInterface]> {
   let summary = "Rotary position embedding cos/sin tables";
   let description = [{
     Produces the rotate-half RoPE tables for positions 0..S-1 and head
@@ -133,7 +138,8 @@ def Mind_RopeTableOp : Mind_Op<"rope_table", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Mind_RopeOp : Mind_DiffOp<"rope"> {
+def Mind_RopeOp : Mind_DiffOp<"rope", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastOperand"]>]> {
   let summary = "Applies rotary position embedding (rotate-half convention)";
   let description = [{
     `result = input * cos + rotate_half(input) * sin` with
@@ -154,7 +160,9 @@ def Mind_RopeOp : Mind_DiffOp<"rope"> {
   let hasVerifier = 1;
 }
 
-def Mind_AttentionOp : Mind_DiffOp<"attention"> {
+def Mind_AttentionOp : Mind_DiffOp<"attention", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>,
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
   let summary = "Scaled dot-product attention with grouped KV heads";
   let description = [{
     `query` is [B, S, Hq, D], `key` and `value` are [B, S, Hkv, D] with Hq a
@@ -185,7 +193,8 @@ def Mind_AttentionOp : Mind_DiffOp<"attention"> {
 //===----------------------------------------------------------------------===//
 
 class Mind_BinaryOp<string mnemonic, string summaryText, string formula>
-    : Mind_DiffOp<mnemonic, [SameOperandsAndResultType]> {
+    : Mind_DiffOp<mnemonic, [SameOperandsAndResultType, Mind_AutocastOpInterface,
+        DeclareOpInterfaceMethods<Mind_ElementwiseOpInterface>]> {
   let summary = summaryText;
   let description = "Elementwise `" # formula # "` of two tensors of the same "
       # "type (no broadcasting: shapes are explicit in `mind`).\n\n"
@@ -198,7 +207,10 @@ class Mind_BinaryOp<string mnemonic, string summaryText, string formula>
 def Mind_AddOp : Mind_BinaryOp<"add", "Elementwise addition", "lhs + rhs">;
 def Mind_MulOp : Mind_BinaryOp<"mul", "Elementwise multiplication", "lhs * rhs">;
 
-def Mind_SiluOp : Mind_DiffOp<"silu", [SameOperandsAndResultType]> {
+def Mind_SiluOp : Mind_DiffOp<"silu", [
+    SameOperandsAndResultType,
+    Mind_AutocastOpInterface,
+    DeclareOpInterfaceMethods<Mind_ElementwiseOpInterface>]> {
   let summary = "Sigmoid-weighted linear unit";
   let description = [{
     Elementwise `input * sigmoid(input)` (PyTorch `F.silu`, MiniMind's
@@ -213,7 +225,10 @@ def Mind_SiluOp : Mind_DiffOp<"silu", [SameOperandsAndResultType]> {
   let results = (outs Mind_FloatTensor:$result);
 }
 
-def Mind_SwiGLUOp : Mind_DiffOp<"swiglu", [SameOperandsAndResultType]> {
+def Mind_SwiGLUOp : Mind_DiffOp<"swiglu", [
+    SameOperandsAndResultType,
+    Mind_AutocastOpInterface,
+    DeclareOpInterfaceMethods<Mind_ElementwiseOpInterface>]> {
   let summary = "Fused SwiGLU activation: silu(gate) * up";
   let description = [{
     Elementwise `silu(gate) * up`. The frontend writes `silu` and `mul` as
@@ -230,7 +245,9 @@ def Mind_SwiGLUOp : Mind_DiffOp<"swiglu", [SameOperandsAndResultType]> {
   let results = (outs Mind_FloatTensor:$result);
 }
 
-def Mind_SoftmaxOp : Mind_DiffOp<"softmax", [SameOperandsAndResultType]> {
+def Mind_SoftmaxOp : Mind_DiffOp<"softmax", [
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>]> {
   let summary = "Softmax over the last dimension";
   let description = [{
     `result = exp(x - max(x)) / sum(exp(x - max(x)))` along the last
@@ -250,7 +267,8 @@ def Mind_SoftmaxOp : Mind_DiffOp<"softmax", [SameOperandsAndResultType]> {
 // Loss
 //===----------------------------------------------------------------------===//
 
-def Mind_CrossEntropyOp : Mind_DiffOp<"cross_entropy"> {
+def Mind_CrossEntropyOp : Mind_DiffOp<"cross_entropy", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>]> {
   let summary = "Masked mean token cross-entropy";
   let description = [{
     For logits [..., V], integer `targets` and `mask` of the leading shape:
@@ -275,7 +293,7 @@ def Mind_CrossEntropyOp : Mind_DiffOp<"cross_entropy"> {
 // Mixture of experts
 //===----------------------------------------------------------------------===//
 
-def Mind_TopKOp : Mind_DiffOp<"topk"> {
+def Mind_TopKOp : Mind_DiffOp<"topk", [Mind_AutocastOpInterface]> {
   let summary = "Router top-k selection with optional renormalisation";
   let description = [{
     For router scores [T, E], picks the `k` largest scores of each row in
@@ -296,7 +314,7 @@ def Mind_TopKOp : Mind_DiffOp<"topk"> {
   let hasVerifier = 1;
 }
 
-def Mind_MoeRouteOp : Mind_Op<"moe_route", [Pure]> {
+def Mind_MoeRouteOp : Mind_Op<"moe_route", [Pure, Mind_AutocastOpInterface]> {
   let summary = "Groups the routed token slots by expert";
   let description = [{
     For expert `indices` [T, k], sorts the R = T*k slots stably by expert:
@@ -316,7 +334,7 @@ def Mind_MoeRouteOp : Mind_Op<"moe_route", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Mind_MoeDispatchOp : Mind_DiffOp<"moe_dispatch"> {
+def Mind_MoeDispatchOp : Mind_DiffOp<"moe_dispatch", [Mind_AutocastOpInterface]> {
   let summary = "Gathers token rows into expert-sorted order";
   let description = [{
     `result[r] = input[perm[r] / top_k]`: input [T, H], `perm` [R] from
@@ -334,7 +352,9 @@ def Mind_MoeDispatchOp : Mind_DiffOp<"moe_dispatch"> {
   let hasVerifier = 1;
 }
 
-def Mind_GroupedLinearOp : Mind_DiffOp<"grouped_linear"> {
+def Mind_GroupedLinearOp : Mind_DiffOp<"grouped_linear", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>,
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
   let summary = "One linear layer per expert over expert-sorted rows";
   let description = [{
     `input` [R, K] holds rows sorted by expert; rows
@@ -356,7 +376,7 @@ def Mind_GroupedLinearOp : Mind_DiffOp<"grouped_linear"> {
   let hasVerifier = 1;
 }
 
-def Mind_MoeCombineOp : Mind_DiffOp<"moe_combine"> {
+def Mind_MoeCombineOp : Mind_DiffOp<"moe_combine", [Mind_AutocastOpInterface]> {
   let summary = "Weighted sum of each token's expert outputs";
   let description = [{
     `result[t] = sum_j weights[t, j] * input[r]` where `perm[r] = t*k + j`:
@@ -375,7 +395,8 @@ def Mind_MoeCombineOp : Mind_DiffOp<"moe_combine"> {
   let hasVerifier = 1;
 }
 
-def Mind_MoeAuxLossOp : Mind_DiffOp<"moe_aux_loss"> {
+def Mind_MoeAuxLossOp : Mind_DiffOp<"moe_aux_loss", [
+    DeclareOpInterfaceMethods<Mind_AutocastOpInterface, ["getAutocastRule"]>]> {
   let summary = "MiniMind's load-balancing loss of one MoE layer";
   let description = [{
     From router `scores` [T, E] and top-k `indices` [T, k]. With `seq_aux`
@@ -402,7 +423,7 @@ def Mind_MoeAuxLossOp : Mind_DiffOp<"moe_aux_loss"> {
 // Shape and type
 //===----------------------------------------------------------------------===//
 
-def Mind_ReshapeOp : Mind_DiffOp<"reshape"> {
+def Mind_ReshapeOp : Mind_DiffOp<"reshape", [Mind_AutocastOpInterface]> {
   let summary = "Row-major reshape";
   let description = [{
     Reinterprets the elements of `input` in row-major order with the result's
@@ -418,7 +439,7 @@ def Mind_ReshapeOp : Mind_DiffOp<"reshape"> {
   let hasVerifier = 1;
 }
 
-def Mind_TransposeOp : Mind_DiffOp<"transpose"> {
+def Mind_TransposeOp : Mind_DiffOp<"transpose", [Mind_AutocastOpInterface]> {
   let summary = "Permutes dimensions";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]` and
@@ -435,7 +456,8 @@ def Mind_TransposeOp : Mind_DiffOp<"transpose"> {
   let hasVerifier = 1;
 }
 
-def Mind_CastOp : Mind_DiffOp<"cast"> {
+def Mind_CastOp : Mind_DiffOp<"cast", [
+    DeclareOpInterfaceMethods<Mind_ElementwiseOpInterface>]> {
   let summary = "Element type conversion";
   let description = [{
     Converts every element to the result's element type (same shape):
@@ -453,7 +475,7 @@ def Mind_CastOp : Mind_DiffOp<"cast"> {
   let hasVerifier = 1;
 }
 
-def Mind_FillOp : Mind_Op<"fill", [Pure]> {
+def Mind_FillOp : Mind_Op<"fill", [Pure, Mind_AutocastOpInterface]> {
   let summary = "A tensor with every element equal to a constant";
   let description = [{
     Produces a tensor of the result type whose elements all equal `value`:
