@@ -36,15 +36,18 @@ func.func @train_step(%x: tensor<2x3x8xbf16> {mind.input = "x"}, %w: tensor<16x8
 // CHECK-NEXT: %[[OUT:.*]] = plan.buffer output "loss" : memref<2x4xf32>
 // CHECK-NEXT: %[[SUM:.*]] = plan.buffer output "aux_loss" : memref<2x4xf32>
 // CHECK-NEXT: %[[R0:.*]] = plan.buffer activation "%0" : memref<2x4xf32>
-// CHECK-NEXT: plan.gemm %[[A]], %[[B]] -> %[[R0]] {k = 3 : i64, m = 2 : i64, n = 4 : i64, source = "mind.matmul"} : memref<2x3xf32>, memref<3x4xf32> -> memref<2x4xf32>{{$}}
 // CHECK-NEXT: %[[R1:.*]] = plan.buffer activation "%1" : memref<2x4xf32>
-// CHECK-NEXT: plan.gemm %[[AT]], %[[B]] -> %[[R1]] {k = 3 : i64, m = 2 : i64, n = 4 : i64, source = "mind.matmul", trans_a} : memref<3x2xf32>, memref<3x4xf32> -> memref<2x4xf32>{{$}}
 // CHECK-NEXT: %[[R2:.*]] = plan.buffer activation "%2" : memref<2x4xf32>
+// CHECK-NEXT: %[[T:.*]] = plan.buffer activation "%3" : memref<2x4xf32>
+// CHECK-NEXT: plan.gemm %[[A]], %[[B]] -> %[[R0]] {k = 3 : i64, m = 2 : i64, n = 4 : i64, source = "mind.matmul"} : memref<2x3xf32>, memref<3x4xf32> -> memref<2x4xf32>{{$}}
+// CHECK-NEXT: plan.gemm %[[AT]], %[[B]] -> %[[R1]] {k = 3 : i64, m = 2 : i64, n = 4 : i64, source = "mind.matmul", trans_a} : memref<3x2xf32>, memref<3x4xf32> -> memref<2x4xf32>{{$}}
 // CHECK-NEXT: plan.gemm %[[A]], %[[BT]] -> %[[R2]] {k = 3 : i64, m = 2 : i64, n = 4 : i64, source = "mind.matmul", trans_b} : memref<2x3xf32>, memref<4x3xf32> -> memref<2x4xf32>{{$}}
 // CHECK-NEXT: plan.gemm %[[AT]], %[[BT]] -> %[[OUT]] {k = 3 : i64, m = 2 : i64, n = 4 : i64, source = "mind.matmul", trans_a, trans_b} : memref<3x2xf32>, memref<4x3xf32> -> memref<2x4xf32>{{$}}
 // The products are summed by emitted kernels (elementwise.mlir).
-// CHECK: plan.kernel "mind_ew_add_{{[0-9a-f]+}}"(%[[R0]], %[[R1]], %[[T:[0-9]+]], 8 : i64)
-// CHECK-NEXT: plan.kernel "mind_ew_add_{{[0-9a-f]+}}"(%[[T]], %[[R2]], %[[SUM]], 8 : i64)
+// CHECK-NEXT: plan.emitted_kernel @[[ADD:mind_ew_add_[0-9a-f]+]]
+// CHECK-NEXT: plan.kernel "[[ADD]]"(%[[R0]], %[[R1]], %[[T]], 8 : i64)
+// CHECK-NEXT: plan.kernel "[[ADD]]"(%[[T]], %[[R2]], %[[SUM]], 8 : i64)
+// CHECK-NEXT: {{^ *}$}}
 func.func @train_step(%a: tensor<2x3xf32> {mind.input = "a"}, %b: tensor<3x4xf32> {mind.input = "b"},
                       %at: tensor<3x2xf32> {mind.input = "at"}, %bt: tensor<4x3xf32> {mind.input = "bt"})
     -> (tensor<2x4xf32>, tensor<2x4xf32>) {

@@ -31,8 +31,8 @@ func.func @train_step(%x: tensor<2x3x50xbf16> {mind.input = "x"}, %dy: tensor<2x
 // CHECK-NEXT: %[[X2:.*]] = plan.buffer input "x2" : memref<7x10000xf32>
 // CHECK-NEXT: %[[S:.*]] = plan.buffer output "loss" : memref<100x2000xf32>
 // CHECK-NEXT: %[[G:.*]] = plan.buffer output "aux_loss" : memref<7x10000xf32>
-// CHECK-NEXT: plan.kernel "mind::softmax_fwd<float>"(%[[X]], %[[S]], 100 : i64, 2000 : i64) grid [100, 1, 1] block [256, 1, 1] {source = "mind.softmax"}
 // CHECK-NEXT: %[[D:.*]] = plan.buffer activation "%0" : memref<7x10000xf32>
+// CHECK-NEXT: plan.kernel "mind::softmax_fwd<float>"(%[[X]], %[[S]], 100 : i64, 2000 : i64) grid [100, 1, 1] block [256, 1, 1] {source = "mind.softmax"}
 // CHECK-NEXT: plan.kernel "mind::softmax_fwd<float>"(%[[X2]], %[[D]], 7 : i64, 10000 : i64) grid [7, 1, 1] block [512, 1, 1] {source = "mind.softmax"}
 // CHECK-NEXT: plan.kernel "mind::softmax_grad<float>"(%[[D]], %[[X2]], %[[G]], 7 : i64, 10000 : i64) grid [7, 1, 1] block [512, 1, 1] {source = "mind.softmax_grad"}
 // CHECK-NEXT: {{^ *}$}}
@@ -57,9 +57,9 @@ func.func @train_step(%x: tensor<100x2000xf32> {mind.input = "x"}, %x2: tensor<7
 // CHECK-NEXT: %[[LOSS:.*]] = plan.buffer output "loss" : memref<f32>
 // CHECK-NEXT: %[[DL:.*]] = plan.buffer output "aux_loss" : memref<2x3x50xbf16>
 // CHECK-NEXT: %[[ROW:.*]] = plan.buffer activation "ce_row_loss.0" : memref<6xf32>
+// CHECK-NEXT: %[[NORM:.*]] = plan.buffer activation "ce_mask_sum.1" : memref<1xf32>
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<__nv_bfloat16>"(%[[LOGITS]], %[[T]], %[[MASK]], %[[ROW]], 6 : i64, 50 : i64) grid [6, 1, 1] block [32, 1, 1] {source = "mind.cross_entropy"} : memref<2x3x50xbf16>, memref<2x3xi64>, memref<2x3xi64>, memref<6xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_finalize"(%[[ROW]], %[[MASK]], %[[LOSS]], 6 : i64) grid [1, 1, 1] block [1024, 1, 1] {source = "mind.cross_entropy"} : memref<6xf32>, memref<2x3xi64>, memref<f32>{{$}}
-// CHECK-NEXT: %[[NORM:.*]] = plan.buffer activation "ce_mask_sum.1" : memref<1xf32>
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_mask_sum"(%[[MASK]], %[[NORM]], 6 : i64) grid [1, 1, 1] block [1024, 1, 1] {source = "mind.cross_entropy_grad"} : memref<2x3xi64>, memref<1xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_grad<__nv_bfloat16>"(%[[LOGITS]], %[[T]], %[[MASK]], %[[GS]], %[[NORM]], %[[DL]], 6 : i64, 50 : i64) grid [6, 1, 1] block [32, 1, 1] {source = "mind.cross_entropy_grad"} : memref<2x3x50xbf16>, memref<2x3xi64>, memref<2x3xi64>, memref<f32>, memref<1xf32>, memref<2x3x50xbf16>{{$}}
 // CHECK-NEXT: {{^ *}$}}
@@ -84,9 +84,9 @@ func.func @train_step(%logits: tensor<2x3x50xbf16> {mind.input = "logits"}, %t: 
 // CHECK-NEXT: %[[A:.*]] = plan.buffer output "loss" : memref<f32>
 // CHECK-NEXT: %[[B:.*]] = plan.buffer output "aux_loss" : memref<f32>
 // CHECK-NEXT: %[[R1:.*]] = plan.buffer activation "ce_row_loss.0" : memref<4xf32>
+// CHECK-NEXT: %[[R2:.*]] = plan.buffer activation "ce_row_loss.1" : memref<4xf32>
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<float>"(%[[L1]], %[[T]], %[[MASK]], %[[R1]], 4 : i64, 1000 : i64) grid [4, 1, 1] block [128, 1, 1]
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_finalize"(%[[R1]], %[[MASK]], %[[A]], 4 : i64)
-// CHECK-NEXT: %[[R2:.*]] = plan.buffer activation "ce_row_loss.1" : memref<4xf32>
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<float>"(%[[L2]], %[[T]], %[[MASK]], %[[R2]], 4 : i64, 6400 : i64) grid [4, 1, 1] block [256, 1, 1]
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_finalize"(%[[R2]], %[[MASK]], %[[B]], 4 : i64)
 // CHECK-NEXT: {{^ *}$}}

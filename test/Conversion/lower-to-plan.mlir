@@ -9,8 +9,9 @@
 // mind.param), then one fp32 accumulator per parameter in the same order,
 // named "<param>.grad", then the inputs in argument order, then the results
 // that are not gradients ("loss", "aux_loss"). Everything else is an
-// activation named "%<n>", or a workspace named after its use. Unmarked
-// gradients are added to their accumulators after the backward, in result
+// activation named "%<n>", or a workspace named after its use. Every buffer
+// comes before the first step, in the order the lowering created it. Unmarked
+// gradients are added to their accumulators after the backward, in parameter
 // order.
 // CHECK-LABEL: plan.micro_step @train_step {
 // CHECK-NEXT: %[[E:.*]] = plan.buffer param "model.embed_tokens.weight" : memref<10x4xf32>
@@ -23,20 +24,20 @@
 // CHECK-NEXT: %[[LOSS:.*]] = plan.buffer output "loss" : memref<f32>
 // CHECK-NEXT: %[[AUX:.*]] = plan.buffer output "aux_loss" : memref<f32>
 // CHECK-NEXT: %[[H:.*]] = plan.buffer activation "%0" : memref<3x4xf32>
-// CHECK-NEXT: plan.kernel "mind::embedding_fwd<float>"(%[[E]], %[[IDS]], %[[H]],
 // CHECK-NEXT: %[[N:.*]] = plan.buffer activation "%1" : memref<3x4xf32>
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_fwd<float, float>"(%[[H]], %[[W]], %[[N]],
 // CHECK-NEXT: %[[LOGITS:.*]] = plan.buffer activation "%2" : memref<3x10xf32>
-// CHECK-NEXT: plan.gemm %[[N]], %[[E]] -> %[[LOGITS]]
 // CHECK-NEXT: %[[ROW:.*]] = plan.buffer activation "ce_row_loss.3" : memref<3xf32>
+// CHECK-NEXT: %[[ROW2:.*]] = plan.buffer activation "ce_row_loss.4" : memref<3xf32>
+// CHECK-NEXT: %[[DE:.*]] = plan.buffer activation "%5" : memref<10x4xf32>
+// CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%6" : memref<4xf32>
+// CHECK-NEXT: plan.kernel "mind::embedding_fwd<float>"(%[[E]], %[[IDS]], %[[H]],
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_fwd<float, float>"(%[[H]], %[[W]], %[[N]],
+// CHECK-NEXT: plan.gemm %[[N]], %[[E]] -> %[[LOGITS]]
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<float>"(%[[LOGITS]], %[[IDS]], %[[MASK]], %[[ROW]],
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_finalize"(%[[ROW]], %[[MASK]], %[[LOSS]],
-// CHECK-NEXT: %[[ROW2:.*]] = plan.buffer activation "ce_row_loss.4" : memref<3xf32>
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<float>"(%[[N]], %[[IDS]], %[[MASK]], %[[ROW2]],
 // CHECK-NEXT: plan.kernel "mind::cross_entropy_finalize"(%[[ROW2]], %[[MASK]], %[[AUX]],
-// CHECK-NEXT: %[[DE:.*]] = plan.buffer activation "%5" : memref<10x4xf32>
 // CHECK-NEXT: plan.kernel "mind::fill_fwd<float>"(%[[DE]], 40 : i64, 0.000000e+00 : f32)
-// CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%6" : memref<4xf32>
 // CHECK-NEXT: plan.kernel "mind::fill_fwd<float>"(%[[DW]], 4 : i64, 0.000000e+00 : f32)
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GE]], %[[DE]], 40 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.fill"} : memref<10x4xf32>, memref<10x4xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GW]], %[[DW]], 4 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.fill"} : memref<4xf32>, memref<4xf32>{{$}}
@@ -72,10 +73,10 @@ func.func @train_step(%ids: tensor<3xi64> {mind.input = "ids"},
 // CHECK-NEXT: %[[DY:.*]] = plan.buffer input "dy" : memref<2x3x5xf32>
 // CHECK-NEXT: %[[OUT:.*]] = plan.buffer output "loss" : memref<2x3x5xf32>
 // CHECK-NEXT: %[[Y2:.*]] = plan.buffer activation "%0" : memref<6x5xf32>
+// CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%1" : memref<5x4xf32>
 // CHECK-NEXT: plan.gemm %[[X]], %[[W]] -> %[[Y2]] {k = 4 : i64, m = 6 : i64, n = 5 : i64, source = "mind.linear", trans_b} : memref<2x3x4xf32>, memref<5x4xf32> -> memref<6x5xf32>{{$}}
 // CHECK-NEXT: plan.emitted_kernel @[[SILU:mind_ew_silu_[0-9a-f]+]]
 // CHECK-NEXT: plan.kernel "[[SILU]]"(%[[Y2]], %[[OUT]], 30 : i64) {{.*}} : memref<6x5xf32>, memref<2x3x5xf32>{{$}}
-// CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%1" : memref<5x4xf32>
 // CHECK-NEXT: plan.gemm %[[DY]], %[[X]] -> %[[DW]] {k = 6 : i64, m = 5 : i64, n = 4 : i64, source = "mind.matmul", trans_a} : memref<2x3x5xf32>, memref<2x3x4xf32> -> memref<5x4xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GW]], %[[DW]], 20 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.matmul"}
 // CHECK-NEXT: {{^ *}$}}
@@ -108,14 +109,14 @@ func.func @train_step(%x: tensor<2x3x4xf32> {mind.input = "x"}, %w: tensor<5x4xf
 // CHECK-NEXT: %[[H:.*]] = plan.buffer input "h" : memref<3x4xf32>
 // CHECK-NEXT: %[[G:.*]] = plan.buffer input "g" : memref<4xf32>
 // CHECK-NEXT: %[[D1:.*]] = plan.buffer activation "%0" : memref<5x4xf32>
-// CHECK-NEXT: plan.gemm %[[DY]], %[[H]] -> %[[D1]] {k = 3 : i64, m = 5 : i64, n = 4 : i64, source = "mind.matmul", trans_a}
 // CHECK-NEXT: %[[D2:.*]] = plan.buffer activation "%1" : memref<5x4xf32>
+// CHECK-NEXT: %[[SUM:.*]] = plan.buffer activation "%2" : memref<5x4xf32>
+// CHECK-NEXT: %[[GB:.*]] = plan.buffer activation "%3" : memref<4xbf16>
+// CHECK-NEXT: plan.gemm %[[DY]], %[[H]] -> %[[D1]] {k = 3 : i64, m = 5 : i64, n = 4 : i64, source = "mind.matmul", trans_a}
 // CHECK-NEXT: plan.gemm %[[DY]], %[[H]] -> %[[D2]] {k = 3 : i64, m = 5 : i64, n = 4 : i64, source = "mind.matmul", trans_a}
 // CHECK-NEXT: plan.emitted_kernel @[[ADD:mind_ew_add_[0-9a-f]+]]
-// CHECK-NEXT: %[[SUM:.*]] = plan.buffer activation "%2" : memref<5x4xf32>
 // CHECK-NEXT: plan.kernel "[[ADD]]"(%[[D1]], %[[D2]], %[[SUM]], 20 : i64)
 // CHECK-NEXT: plan.emitted_kernel @[[CAST:mind_ew_cast_[0-9a-f]+]]
-// CHECK-NEXT: %[[GB:.*]] = plan.buffer activation "%3" : memref<4xbf16>
 // CHECK-NEXT: plan.kernel "[[CAST]]"(%[[G]], %[[GB]], 4 : i64)
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GW]], %[[SUM]], 20 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.add"} : memref<5x4xf32>, memref<5x4xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<__nv_bfloat16>"(%[[GV]], %[[GB]], 4 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.cast"} : memref<4xf32>, memref<4xbf16>{{$}}
@@ -138,7 +139,7 @@ func.func @train_step(%w: tensor<5x4xf32> {mind.param = "w"}, %v: tensor<4xf32> 
 // mind.accumulate_into write the accumulator themselves (GEMMs with beta = 1,
 // the embedding gradient's reduce without a memset), and the marked sums and
 // cast (mind.gradient_sink) are skipped. Only the unmarked leaves of a marked
-// sum tree are accumulated, per gradient result, left before right.
+// sum tree are accumulated, per parameter, left before right.
 // CHECK-LABEL: plan.micro_step @train_step {
 // CHECK-NEXT: plan.buffer param "embed" : memref<10x4xf32>
 // CHECK-NEXT: plan.buffer param "w" : memref<5x4xf32>
@@ -159,24 +160,28 @@ func.func @train_step(%w: tensor<5x4xf32> {mind.param = "w"}, %v: tensor<4xf32> 
 // CHECK-NEXT: %[[A:.*]] = plan.buffer input "a" : memref<4xf32>
 // CHECK-NEXT: %[[B:.*]] = plan.buffer input "b" : memref<4xf32>
 // CHECK-NEXT: %[[C:.*]] = plan.buffer input "c" : memref<4xf32>
-// The tied embedding: both producers add into embed.grad.
+// The embedding gradient's workspaces, the silu results; no activation for
+// the marked producers.
+// CHECK-NEXT: %[[PART:.*]] = plan.buffer activation "embedding_partial.0" : memref<256x4xf32>
+// CHECK-NEXT: %[[RUNIDS:.*]] = plan.buffer activation "embedding_run_ids.1" : memref<256xi64>
+// CHECK-NEXT: %[[RUNS:.*]] = plan.buffer activation "embedding_run_count.2" : memref<1xi64>
+// CHECK-NEXT: %[[EXTRA:.*]] = plan.buffer activation "%3" : memref<5x4xf32>
+// CHECK-NEXT: %[[X1:.*]] = plan.buffer activation "%4" : memref<4xf32>
+// CHECK-NEXT: %[[X2:.*]] = plan.buffer activation "%5" : memref<4xf32>
+// CHECK-NEXT: %[[X3:.*]] = plan.buffer activation "%6" : memref<4xf32>
+// The tied embedding: both producers add into embed.grad (no memset).
 // CHECK-NEXT: plan.gemm %[[DY]], %[[H]] -> %[[GE]] {beta = 1.000000e+00 : f32, k = 3 : i64, m = 10 : i64, n = 4 : i64, source = "mind.matmul", trans_a}
-// CHECK-NOT: plan.memset
-// CHECK: plan.kernel "mind::embedding_grad_runs<float>"(%[[DH]], %[[IDS]],
-// CHECK-NEXT: plan.kernel "mind::embedding_grad_reduce"(%{{.*}}, %{{.*}}, %{{.*}}, %[[GE]], 1 : i64, 4 : i64, 10 : i64)
+// CHECK-NEXT: plan.kernel "mind::embedding_grad_runs<float>"(%[[DH]], %[[IDS]], %[[PART]], %[[RUNIDS]], %[[RUNS]], 3 : i64, 4 : i64, 10 : i64)
+// CHECK-NEXT: plan.kernel "mind::embedding_grad_reduce"(%[[PART]], %[[RUNIDS]], %[[RUNS]], %[[GE]], 1 : i64, 4 : i64, 10 : i64)
 // w: the GEMM adds into w.grad, the silu result waits for the end.
 // CHECK-NEXT: plan.gemm %[[DYW]], %[[H]] -> %[[GW]] {beta = 1.000000e+00 : f32, k = 3 : i64, m = 5 : i64, n = 4 : i64, source = "mind.matmul", trans_a}
 // CHECK-NEXT: plan.emitted_kernel @[[SILU:mind_ew_silu_[0-9a-f]+]]
-// CHECK-NEXT: %[[EXTRA:.*]] = plan.buffer activation "%3" : memref<5x4xf32>
 // CHECK-NEXT: plan.kernel "[[SILU]]"(%[[WX]], %[[EXTRA]], 20 : i64)
 // wb: the bf16 GEMM writes f32 into wb.grad; its cast is skipped.
 // CHECK-NEXT: plan.gemm %[[DYB]], %[[XB]] -> %[[GWB]] {beta = 1.000000e+00 : f32, k = 3 : i64, m = 5 : i64, n = 4 : i64, source = "mind.matmul", trans_a} : memref<3x5xbf16>, memref<3x4xbf16> -> memref<5x4xf32>{{$}}
 // n: a sum of three silu results, both adds skipped.
-// CHECK-NEXT: %[[X1:.*]] = plan.buffer activation "%4" : memref<4xf32>
 // CHECK-NEXT: plan.kernel "[[SILU]]"(%[[A]], %[[X1]], 4 : i64)
-// CHECK-NEXT: %[[X2:.*]] = plan.buffer activation "%5" : memref<4xf32>
 // CHECK-NEXT: plan.kernel "[[SILU]]"(%[[B]], %[[X2]], 4 : i64)
-// CHECK-NEXT: %[[X3:.*]] = plan.buffer activation "%6" : memref<4xf32>
 // CHECK-NEXT: plan.kernel "[[SILU]]"(%[[C]], %[[X3]], 4 : i64)
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GW]], %[[EXTRA]], 20 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.silu"}
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GN]], %[[X1]], 4 : i64)
@@ -211,6 +216,78 @@ func.func @train_step(%e: tensor<10x4xf32> {mind.param = "embed"}, %w: tensor<5x
   %s = mind.add %x1, %x2 {mind.gradient_sink = "n"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   %gn = mind.add %s, %x3 {mind.gradient_sink = "n"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %ge, %gw, %gwb, %gn : tensor<10x4xf32>, tensor<5x4xf32>, tensor<5x4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Gradient results are matched to parameters by their mind.grad name, in any
+// order and between the losses: the accumulators follow the parameters (w,
+// then v), so do the accumulate launches, and the losses are named in order
+// among the other results (loss, aux_loss, loss2).
+// CHECK-LABEL: plan.micro_step @train_step {
+// CHECK-NEXT: %[[W:.*]] = plan.buffer param "w" : memref<4xf32>
+// CHECK-NEXT: %[[V:.*]] = plan.buffer param "v" : memref<2x4xf32>
+// CHECK-NEXT: %[[GW:.*]] = plan.buffer grad "w.grad" : memref<4xf32>
+// CHECK-NEXT: %[[GV:.*]] = plan.buffer grad "v.grad" : memref<2x4xf32>
+// CHECK-NEXT: %[[X:.*]] = plan.buffer input "x" : memref<4xf32>
+// CHECK-NEXT: %[[Y:.*]] = plan.buffer input "y" : memref<2x4xf32>
+// CHECK-NEXT: %[[A:.*]] = plan.buffer output "loss" : memref<4xf32>
+// CHECK-NEXT: %[[B:.*]] = plan.buffer output "aux_loss" : memref<2x4xf32>
+// CHECK-NEXT: %[[C:.*]] = plan.buffer output "loss2" : memref<4xf32>
+// CHECK-NEXT: %[[DV:.*]] = plan.buffer activation "%0" : memref<2x4xf32>
+// CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%1" : memref<4xf32>
+// CHECK-NEXT: plan.emitted_kernel @[[SILU:mind_ew_silu_[0-9a-f]+]]
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[X]], %[[A]], 4 : i64)
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[Y]], %[[B]], 8 : i64)
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[A]], %[[C]], 4 : i64)
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[B]], %[[DV]], 8 : i64)
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[C]], %[[DW]], 4 : i64)
+// CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GW]], %[[DW]], 4 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.silu"} : memref<4xf32>, memref<4xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[GV]], %[[DV]], 8 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.silu"} : memref<2x4xf32>, memref<2x4xf32>{{$}}
+// CHECK-NEXT: {{^ *}$}}
+func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}, %v: tensor<2x4xf32> {mind.param = "v"},
+                      %x: tensor<4xf32> {mind.input = "x"}, %y: tensor<2x4xf32> {mind.input = "y"})
+    -> (tensor<2x4xf32> {mind.grad = "v"}, tensor<4xf32>, tensor<4xf32> {mind.grad = "w"}, tensor<2x4xf32>,
+        tensor<4xf32>) {
+  %a = mind.silu %x : (tensor<4xf32>) -> tensor<4xf32>
+  %b = mind.silu %y : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %c = mind.silu %a : (tensor<4xf32>) -> tensor<4xf32>
+  %gv = mind.silu %b : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %gw = mind.silu %c : (tensor<4xf32>) -> tensor<4xf32>
+  return %gv, %a, %gw, %b, %c : tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2x4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A returned reshape has the output's buffer: the value it reshapes is
+// computed straight into it (the silu writing "aux_loss"), through a chain
+// of reshapes too; where that value lives elsewhere (an input, another
+// output) its bytes are copied by an identity mind::transpose_fwd.
+// CHECK-LABEL: plan.micro_step @train_step {
+// CHECK-NEXT: %[[X:.*]] = plan.buffer input "x" : memref<2x3xf32>
+// CHECK-NEXT: %[[Y:.*]] = plan.buffer input "y" : memref<2x2xbf16>
+// CHECK-NEXT: %[[R1:.*]] = plan.buffer output "loss" : memref<6xf32>
+// CHECK-NEXT: %[[R2:.*]] = plan.buffer output "aux_loss" : memref<3x2xf32>
+// CHECK-NEXT: %[[R3:.*]] = plan.buffer output "loss2" : memref<4xbf16>
+// CHECK-NEXT: %[[T:.*]] = plan.buffer output "loss3" : memref<2x3xf32>
+// CHECK-NEXT: %[[R4:.*]] = plan.buffer output "loss4" : memref<6xf32>
+// CHECK-NEXT: plan.kernel "mind::transpose_fwd<float>"(%[[X]], %[[R1]], 6 : i64, 1 : i64, 1 : i64, 2 : i64, 3 : i64, 0 : i64, 0 : i64, 3 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.reshape"} : memref<2x3xf32>, memref<6xf32>{{$}}
+// CHECK-NEXT: plan.emitted_kernel @[[SILU:mind_ew_silu_[0-9a-f]+]]
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[X]], %[[R2]], 6 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.silu"} : memref<2x3xf32>, memref<3x2xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::transpose_fwd<__nv_bfloat16>"(%[[Y]], %[[R3]], 4 : i64, 1 : i64, 1 : i64, 2 : i64, 2 : i64, 0 : i64, 0 : i64, 2 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.reshape"} : memref<2x2xbf16>, memref<4xbf16>{{$}}
+// CHECK-NEXT: plan.kernel "[[SILU]]"(%[[X]], %[[T]], 6 : i64)
+// CHECK-NEXT: plan.kernel "mind::transpose_fwd<float>"(%[[T]], %[[R4]], 6 : i64, 1 : i64, 1 : i64, 2 : i64, 3 : i64, 0 : i64, 0 : i64, 3 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.reshape"} : memref<2x3xf32>, memref<6xf32>{{$}}
+// CHECK-NEXT: {{^ *}$}}
+func.func @train_step(%x: tensor<2x3xf32> {mind.input = "x"}, %y: tensor<2x2xbf16> {mind.input = "y"})
+    -> (tensor<6xf32>, tensor<3x2xf32>, tensor<4xbf16>, tensor<2x3xf32>, tensor<6xf32>) {
+  %r1 = mind.reshape %x : (tensor<2x3xf32>) -> tensor<6xf32>
+  %s = mind.silu %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %r2 = mind.reshape %s : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %a = mind.reshape %y : (tensor<2x2xbf16>) -> tensor<1x4xbf16>
+  %r3 = mind.reshape %a : (tensor<1x4xbf16>) -> tensor<4xbf16>
+  %t = mind.silu %x : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %r4 = mind.reshape %t : (tensor<2x3xf32>) -> tensor<6xf32>
+  return %r1, %r2, %r3, %t, %r4 : tensor<6xf32>, tensor<3x2xf32>, tensor<4xbf16>, tensor<2x3xf32>, tensor<6xf32>
 }
 
 // -----

@@ -20,25 +20,25 @@
 // CHECK-NEXT: %[[W3:.*]] = plan.buffer input "w3" : memref<192x64xbf16>
 // CHECK-NEXT: %[[Y:.*]] = plan.buffer output "loss" : memref<48x192xbf16>
 // CHECK-NEXT: %[[AUX:.*]] = plan.buffer output "aux_loss" : memref<f32>
-// topk: scores -> weights, indices (normalize = 1).
 // CHECK-NEXT: %[[WT:.*]] = plan.buffer activation "%0" : memref<48x2xbf16>
 // CHECK-NEXT: %[[IDX:.*]] = plan.buffer activation "%1" : memref<48x2xi64>
+// CHECK-NEXT: %[[COUNTS:.*]] = plan.buffer activation "moe_tile_counts.2" : memref<4xi64>
+// CHECK-NEXT: %[[PERM:.*]] = plan.buffer activation "%3" : memref<96xi64>
+// CHECK-NEXT: %[[OFF:.*]] = plan.buffer activation "%4" : memref<5xi64>
+// CHECK-NEXT: %[[XS:.*]] = plan.buffer activation "%5" : memref<96x64xbf16>
+// CHECK-NEXT: %[[G:.*]] = plan.buffer activation "%6" : memref<96x192xbf16>
+// CHECK-NEXT: %[[INV:.*]] = plan.buffer activation "moe_inverse_perm.7" : memref<96xi64>
+// topk: scores -> weights, indices (normalize = 1).
 // CHECK-NEXT: plan.kernel "mind::moe_topk_fwd<__nv_bfloat16>"(%[[S]], %[[WT]], %[[IDX]], 48 : i64, 4 : i64, 2 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.topk"} : memref<48x4xbf16>, memref<48x2xbf16>, memref<48x2xi64>{{$}}
 // moe_route: tile counts (smem: E ints), then perm and offsets [E + 1]
 // (smem: E * (3 + 32) ints).
-// CHECK-NEXT: %[[COUNTS:.*]] = plan.buffer activation "moe_tile_counts.2" : memref<4xi64>
 // CHECK-NEXT: plan.kernel "mind::moe_route_count"(%[[IDX]], %[[COUNTS]], 96 : i64, 4 : i64) grid [1, 1, 1] block [1024, 1, 1] smem 16 {source = "mind.moe_route"} : memref<48x2xi64>, memref<4xi64>{{$}}
-// CHECK-NEXT: %[[PERM:.*]] = plan.buffer activation "%3" : memref<96xi64>
-// CHECK-NEXT: %[[OFF:.*]] = plan.buffer activation "%4" : memref<5xi64>
 // CHECK-NEXT: plan.kernel "mind::moe_route_scatter"(%[[IDX]], %[[COUNTS]], %[[PERM]], %[[OFF]], 96 : i64, 4 : i64) grid [1, 1, 1] block [1024, 1, 1] smem 560 {source = "mind.moe_route"} : memref<48x2xi64>, memref<4xi64>, memref<96xi64>, memref<5xi64>{{$}}
 // moe_dispatch: x [T, H] -> xs [R, H], a block per routed row.
-// CHECK-NEXT: %[[XS:.*]] = plan.buffer activation "%5" : memref<96x64xbf16>
 // CHECK-NEXT: plan.kernel "mind::moe_dispatch_fwd<__nv_bfloat16>"(%[[X]], %[[PERM]], %[[XS]], 96 : i64, 64 : i64, 2 : i64) grid [96, 1, 1] block [32, 1, 1] {source = "mind.moe_dispatch"} : memref<48x64xbf16>, memref<96xi64>, memref<96x64xbf16>{{$}}
 // grouped_linear: rows, K, N, E, then the expert weights in brackets.
-// CHECK-NEXT: %[[G:.*]] = plan.buffer activation "%6" : memref<96x192xbf16>
 // CHECK-NEXT: plan.kernel "mind::moe_grouped_linear_fwd<__nv_bfloat16>"(%[[XS]], %[[OFF]], %[[G]], 96 : i64, 64 : i64, 192 : i64, 4 : i64, [%[[W0]], %[[W1]], %[[W2]], %[[W3]]]) grid [6, 3, 1] block [128, 1, 1] {source = "mind.grouped_linear"} : memref<96x64xbf16>, memref<5xi64>, memref<96x192xbf16>, memref<192x64xbf16>, memref<192x64xbf16>, memref<192x64xbf16>, memref<192x64xbf16>{{$}}
 // moe_combine: the inverse permutation, then y [R, H] -> out [T, H].
-// CHECK-NEXT: %[[INV:.*]] = plan.buffer activation "moe_inverse_perm.7" : memref<96xi64>
 // CHECK-NEXT: plan.kernel "mind::moe_invert_perm"(%[[PERM]], %[[INV]], 96 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.moe_combine"} : memref<96xi64>, memref<96xi64>{{$}}
 // CHECK-NEXT: plan.kernel "mind::moe_combine_fwd<__nv_bfloat16>"(%[[G]], %[[INV]], %[[WT]], %[[Y]], 48 : i64, 192 : i64, 2 : i64) grid [48, 1, 1] block [32, 1, 1] {source = "mind.moe_combine"} : memref<96x192xbf16>, memref<96xi64>, memref<48x2xbf16>, memref<48x192xbf16>{{$}}
 // moe_aux_loss: one block; alpha as f32, seq_aux = 1, batch = 2.
@@ -86,8 +86,8 @@ func.func @train_step(%x: tensor<48x64xbf16> {mind.input = "x"}, %scores: tensor
 // CHECK-NEXT: %[[DYS:.*]] = plan.buffer output "loss2" : memref<96x64xf32>
 // CHECK-NEXT: %[[DWS:.*]] = plan.buffer output "loss3" : memref<48x2xf32>
 // CHECK-NEXT: %[[DA:.*]] = plan.buffer output "loss4" : memref<48x4xf32>
-// CHECK-NEXT: plan.kernel "mind::moe_topk_bwd<float>"(%[[S]], %[[IDX]], %[[DW]], %[[DS]], 48 : i64, 4 : i64, 2 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.topk_grad"} : memref<48x4xf32>, memref<48x2xi64>, memref<48x2xf32>, memref<48x4xf32>{{$}}
 // CHECK-NEXT: %[[INV:.*]] = plan.buffer activation "moe_inverse_perm.0" : memref<96xi64>
+// CHECK-NEXT: plan.kernel "mind::moe_topk_bwd<float>"(%[[S]], %[[IDX]], %[[DW]], %[[DS]], 48 : i64, 4 : i64, 2 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.topk_grad"} : memref<48x4xf32>, memref<48x2xi64>, memref<48x2xf32>, memref<48x4xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::moe_invert_perm"(%[[PERM]], %[[INV]], 96 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.moe_dispatch_grad"}
 // CHECK-NEXT: plan.kernel "mind::moe_dispatch_bwd<float>"(%[[DXS]], %[[INV]], %[[DX]], 48 : i64, 64 : i64, 2 : i64) grid [48, 1, 1] block [32, 1, 1] {source = "mind.moe_dispatch_grad"} : memref<96x64xf32>, memref<96xi64>, memref<48x64xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::moe_combine_bwd<float>"(%[[YS]], %[[PERM]], %[[W]], %[[DY]], %[[DYS]], %[[DWS]], 96 : i64, 64 : i64, 2 : i64) grid [96, 1, 1] block [32, 1, 1] {source = "mind.moe_combine_grad"} : memref<96x64xf32>, memref<96xi64>, memref<48x2xf32>, memref<48x64xf32>, memref<96x64xf32>, memref<48x2xf32>{{$}}
@@ -153,9 +153,9 @@ func.func @train_step(%idx: tensor<3000x2xi64> {mind.input = "idx"}, %s: tensor<
 // CHECK-NEXT: %[[DX:.*]] = plan.buffer output "loss" : memref<8x4xbf16>
 // CHECK-NEXT: %[[DW0:.*]] = plan.buffer output "aux_loss" : memref<6x4xbf16>
 // CHECK-NEXT: %[[DW1:.*]] = plan.buffer output "loss2" : memref<6x4xbf16>
-// CHECK-NEXT: plan.kernel "mind::moe_grouped_linear_bwd_x<__nv_bfloat16>"(%[[DY]], %[[OFF]], %[[DX]], 8 : i64, 4 : i64, 6 : i64, 2 : i64, [%[[W0]], %[[W1]]]) grid [3, 1, 1] block [128, 1, 1] {source = "mind.grouped_linear_grad"} : memref<8x6xbf16>, memref<3xi64>, memref<8x4xbf16>, memref<6x4xbf16>, memref<6x4xbf16>{{$}}
 // CHECK-NEXT: %[[T0:.*]] = plan.buffer activation "moe_dw_f32.0" : memref<6x4xf32>
 // CHECK-NEXT: %[[T1:.*]] = plan.buffer activation "moe_dw_f32.1" : memref<6x4xf32>
+// CHECK-NEXT: plan.kernel "mind::moe_grouped_linear_bwd_x<__nv_bfloat16>"(%[[DY]], %[[OFF]], %[[DX]], 8 : i64, 4 : i64, 6 : i64, 2 : i64, [%[[W0]], %[[W1]]]) grid [3, 1, 1] block [128, 1, 1] {source = "mind.grouped_linear_grad"} : memref<8x6xbf16>, memref<3xi64>, memref<8x4xbf16>, memref<6x4xbf16>, memref<6x4xbf16>{{$}}
 // CHECK-NEXT: plan.kernel "mind::moe_grouped_linear_bwd_w<__nv_bfloat16>"(%[[XS]], %[[DY]], %[[OFF]], 8 : i64, 4 : i64, 6 : i64, 2 : i64, [%[[T0]], %[[T1]]]) grid [1, 2, 1] block [128, 1, 1] {source = "mind.grouped_linear_grad"} : memref<8x4xbf16>, memref<8x6xbf16>, memref<3xi64>, memref<6x4xf32>, memref<6x4xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::cast_fwd<float, __nv_bfloat16>"(%[[T0]], %[[DW0]], 24 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.grouped_linear_grad"} : memref<6x4xf32>, memref<6x4xbf16>{{$}}
 // CHECK-NEXT: plan.kernel "mind::cast_fwd<float, __nv_bfloat16>"(%[[T1]], %[[DW1]], 24 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.grouped_linear_grad"} : memref<6x4xf32>, memref<6x4xbf16>{{$}}

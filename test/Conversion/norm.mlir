@@ -36,8 +36,8 @@ func.func @train_step(%x: tensor<2x3x64xbf16> {mind.input = "x"}, %w: tensor<64x
 // CHECK-NEXT: %[[DX:.*]] = plan.buffer output "loss" : memref<100x2048xbf16>
 // CHECK-NEXT: %[[DW:.*]] = plan.buffer output "aux_loss" : memref<2048xf32>
 // CHECK-NEXT: %[[Y:.*]] = plan.buffer output "loss2" : memref<100x2048xbf16>
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_fwd<__nv_bfloat16, float>"(%[[X]], %[[W]], %[[Y]], 100 : i64, 2048 : i64, 9.99999974E-6 : f32) grid [13, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm"}
 // CHECK-NEXT: %[[PART:.*]] = plan.buffer activation "rmsnorm_partial.0" : memref<17x2048xf32>
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_fwd<__nv_bfloat16, float>"(%[[X]], %[[W]], %[[Y]], 100 : i64, 2048 : i64, 9.99999974E-6 : f32) grid [13, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm"}
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<__nv_bfloat16, float>"(%[[X]], %[[W]], %[[DY]], %[[DX]], %[[PART]], 100 : i64, 2048 : i64, 9.99999974E-6 : f32) grid [17, 1, 1] block [32, 6, 1] smem 49152 {source = "mind.rmsnorm_grad"} : memref<100x2048xbf16>, memref<2048xf32>, memref<100x2048xbf16>, memref<100x2048xbf16>, memref<17x2048xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[DW]], 17 : i64, 2048 : i64, 0 : i64) grid [64, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm_grad"} : memref<17x2048xf32>, memref<2048xf32>{{$}}
 // CHECK-NEXT: {{^ *}$}}
@@ -76,8 +76,8 @@ func.func @train_step(%x: tensor<8192x64xf32> {mind.input = "x"}, %w: tensor<64x
 // CHECK-NEXT: %[[DY:.*]] = plan.buffer input "dy" : memref<2x3x64xf32>
 // CHECK-NEXT: %[[DX:.*]] = plan.buffer output "loss" : memref<2x3x64xf32>
 // CHECK-NEXT: %[[PART:.*]] = plan.buffer activation "rmsnorm_partial.0" : memref<1x64xf32>
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<float, float>"(%[[X]], %[[W]], %[[DY]], %[[DX]], %[[PART]], 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad"}
 // CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%1" : memref<64xf32>
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<float, float>"(%[[X]], %[[W]], %[[DY]], %[[DX]], %[[PART]], 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad"}
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[DW]], 1 : i64, 64 : i64, 0 : i64) grid [2, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm_grad"}
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[G]], %[[DW]], 64 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.rmsnorm_grad"} : memref<64xf32>, memref<64xf32>{{$}}
 // CHECK-NEXT: {{^ *}$}}

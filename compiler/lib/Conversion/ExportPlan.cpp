@@ -48,7 +48,8 @@ FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
   if (!step.getArenaBytes())
     return step.emitOpError("has no arena size (run mind-plan-memory)");
   plan.arenaBytes = static_cast<uint64_t>(*step.getArenaBytes());
-  llvm::DenseMap<Value, int64_t> ids;
+  llvm::DenseMap<Value, int64_t> ids; // plan.buffer results (the verifier
+                                      // allows no other memrefs)
   llvm::StringMap<int64_t> kernelIds;
   for (Operation &op : step.getBlock()) {
     if (auto b = dyn_cast<plan::BufferOp>(op)) {

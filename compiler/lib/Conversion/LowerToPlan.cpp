@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace mind {
 #define GEN_PASS_DEF_MINDLOWERTOPLAN
@@ -51,33 +52,56 @@ LogicalResult lowerBody(func::FuncOp fn, PlanLowering &L) {
     return fn.getArgAttrOfType<StringAttr>(a.getArgNumber(), name);
   };
 
-  // Persistent buffers, in this order: parameters (fp32 masters), gradient
-  // accumulators (same order), inputs, outputs.
-  SmallVector<std::pair<StringAttr, BlockArgument>> params;
+  // Results: gradients (mind.grad = "<param>") and losses, in order.
+  SmallVector<unsigned> losses;
+  llvm::StringMap<unsigned> gradResults;
+  for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+    auto name = fn.getResultAttrOfType<StringAttr>(i, "mind.grad");
+    if (!name)
+      losses.push_back(i);
+    else if (!gradResults.try_emplace(name.getValue(), i).second)
+      return fn.emitError("lower-to-plan: two gradient results for '")
+             << name.getValue() << "'";
+  }
+
+  // Persistent buffers, in this order: parameters (fp32 masters), their
+  // gradient accumulators (same order: the optimizer pairs them by
+  // position), inputs, outputs.
+  SmallVector<StringAttr> params;
+  llvm::StringMap<unsigned> paramArgs;
   for (BlockArgument arg : body.getArguments())
     if (StringAttr name = argAttr(arg, "mind.param")) {
+      paramArgs[name.getValue()] = arg.getArgNumber();
       if (!cast<RankedTensorType>(arg.getType()).getElementType().isF32())
         return fn.emitError("lower-to-plan: parameter '")
                << name.getValue() << "' must be an f32 tensor";
       L.bind(arg, plan::BufferKind::param, name.str());
-      params.push_back({name, arg});
+      params.push_back(name);
     }
-  unsigned numLosses = 0;
-  for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    if (!fn.getResultAttr(i, "mind.grad"))
-      ++numLosses;
-  if (fn.getNumResults() - numLosses != params.size())
+  if (gradResults.size() != params.size())
     return fn.emitError("lower-to-plan: expects one gradient result per "
                         "parameter");
   SmallVector<std::pair<Value, Value>> grads; // returned value, accumulator
-  for (unsigned i = numLosses; i < fn.getNumResults(); ++i) {
-    StringRef name =
-        fn.getResultAttrOfType<StringAttr>(i, "mind.grad").getValue();
-    auto shape = cast<RankedTensorType>(ret.getOperand(i).getType());
+  for (StringAttr name : params) {
+    auto it = gradResults.find(name.getValue());
+    if (it == gradResults.end())
+      return fn.emitError("lower-to-plan: parameter '")
+             << name.getValue() << "' has no gradient result (mind.grad = \""
+             << name.getValue() << "\")";
+    Value g = ret.getOperand(it->second);
+    auto gradType = cast<RankedTensorType>(g.getType());
+    auto paramType = cast<RankedTensorType>(
+        body.getArgument(paramArgs.lookup(name.getValue())).getType());
+    if (gradType.getShape() != paramType.getShape() ||
+        !isa<FloatType>(gradType.getElementType()))
+      return fn.emitError("lower-to-plan: the gradient of '")
+             << name.getValue() << "' is " << gradType << ", its parameter "
+             << paramType << " (a float gradient of the same shape)";
     Value acc = L.persistent(plan::BufferKind::grad, name.str() + ".grad",
-                             runtime::DType::F32, shape.getShape());
-    L.setGradAccumulator(name, acc);
-    grads.push_back({ret.getOperand(i), acc});
+                             runtime::DType::F32,
+                             cast<RankedTensorType>(g.getType()).getShape());
+    L.setGradAccumulator(name.getValue(), acc);
+    grads.push_back({g, acc});
   }
   for (BlockArgument arg : body.getArguments()) {
     if (argAttr(arg, "mind.param"))
@@ -86,29 +110,29 @@ LogicalResult lowerBody(func::FuncOp fn, PlanLowering &L) {
     if (!input)
       return fn.emitError("lower-to-plan: argument #")
              << arg.getArgNumber() << " is neither a parameter nor an input";
-    if (!plan::dtypeOf(arg.getType()))
+    if (!plan::bufferDtypeOf(arg.getType()))
       return fn.emitError("lower-to-plan: input '")
              << input.getValue() << "' has an unsupported type";
     L.bind(arg, plan::BufferKind::input, input.str());
   }
   const char *lossNames[] = {"loss", "aux_loss"};
-  for (unsigned i = 0; i < numLosses; ++i) {
+  for (auto [k, i] : llvm::enumerate(losses)) {
     Value v = ret.getOperand(i);
+    std::string name = k < 2 ? lossNames[k] : "loss" + std::to_string(k);
     if (L.isBound(v))
       return emitError(v.getLoc(), "lower-to-plan: output '")
-             << lossNames[std::min(i, 1u)] << "' must be computed by an op";
-    if (!plan::dtypeOf(v.getType()))
-      return emitError(v.getLoc(), "lower-to-plan: unsupported type ")
-             << v.getType();
-    L.bind(v, plan::BufferKind::output,
-           i < 2 ? lossNames[i] : "loss" + std::to_string(i));
+             << name << "' must be computed by an op";
+    if (!plan::bufferDtypeOf(v.getType()))
+      return emitError(v.getLoc(), "lower-to-plan: output '")
+             << name << "' has an unsupported type " << v.getType();
+    L.bind(v, plan::BufferKind::output, name);
   }
 
   for (Operation &op : body.without_terminator()) {
     if (op.hasAttr(kGradientSinkAttr))
       continue; // summed or cast into an accumulator by its producers
     for (Value r : op.getResults())
-      if (!plan::dtypeOf(r.getType()) ||
+      if (!plan::bufferDtypeOf(r.getType()) ||
           !isa<RankedTensorType>(r.getType()))
         return op.emitOpError("lower-to-plan: element type ")
                << cast<ShapedType>(r.getType()).getElementType()
@@ -154,7 +178,13 @@ struct MindLowerToPlanPass
                                           /*arena_bytes=*/nullptr);
     step.getBody().emplaceBlock();
     PlanLowering lowering(step);
-    if (failed(lowerBody(fn, lowering))) {
+    LogicalResult lowered = failure();
+    try {
+      lowered = lowerBody(fn, lowering);
+    } catch (const std::exception &e) {
+      fn.emitError("lower-to-plan: ") << e.what();
+    }
+    if (failed(lowered)) {
       step.erase();
       return signalPassFailure();
     }

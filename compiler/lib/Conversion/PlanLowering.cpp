@@ -6,7 +6,11 @@
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/Dialect/Plan/IR/PlanUtils.h"
 
+#include "mind/abi/KernelSpecs.h"
+
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mind;
@@ -43,18 +47,29 @@ PlanLowering::PlanLowering(plan::MicroStepOp step)
 }
 
 DType PlanLowering::dtypeOf(Value v) {
-  std::optional<DType> d = plan::dtypeOf(v.getType());
-  if (!d)
-    throw std::invalid_argument("element type has no GPU lowering");
+  std::optional<DType> d = plan::bufferDtypeOf(v.getType());
+  if (!d) {
+    std::string type;
+    llvm::raw_string_ostream os(type);
+    os << getElementTypeOrSelf(v);
+    throw std::invalid_argument("element type " + type +
+                                " has no GPU lowering");
+  }
   return *d;
 }
 
 Value PlanLowering::newBuffer(plan::BufferKind kind, const std::string &name,
                               MemRefType type) {
   Location loc = current ? current->getLoc() : step.getLoc();
+  // After the last buffer, i.e. before every step (the insertion point is
+  // taken now: steps appended since the last buffer come after it).
+  if (lastBuffer)
+    buffers.setInsertionPointAfter(lastBuffer);
+  else
+    buffers.setInsertionPointToStart(&step.getBlock());
   auto b = plan::BufferOp::create(buffers, loc, type, kind, name,
                                   /*offset=*/nullptr);
-  buffers.setInsertionPointAfter(b);
+  lastBuffer = b;
   return b.getResult();
 }
 
@@ -65,6 +80,15 @@ Value PlanLowering::bind(Value v, plan::BufferKind kind,
                       MemRefType::get(t.getShape(),
                                       elementType(v.getContext(), dtypeOf(v))));
   storage[v] = b;
+  // A returned reshape: the value it reshapes is computed into the output
+  // buffer directly (same bytes), unless that value lives elsewhere already.
+  if (kind == plan::BufferKind::output)
+    for (Value src = v; auto r = src.getDefiningOp<ReshapeOp>();) {
+      src = r.getInput();
+      if (storage.count(src) || isa<BlockArgument>(src))
+        break;
+      storage[src] = b;
+    }
   return b;
 }
 
@@ -85,7 +109,26 @@ Value PlanLowering::bufferOf(Value v) {
 }
 
 void PlanLowering::alias(Value result, Value operand) {
-  storage[result] = bufferOf(operand);
+  auto bound = storage.find(result);
+  if (bound == storage.end()) {
+    storage[result] = bufferOf(operand);
+    return;
+  }
+  Value dst = bound->second;
+  if (bufferOf(operand) == dst)
+    return; // the producer wrote into the result's buffer already
+  // The result has a buffer of its own (a returned output) and the operand
+  // lives elsewhere (an argument, a value with a persistent buffer): copy
+  // the bytes (an identity transpose, which every element type has).
+  auto shape = cast<RankedTensorType>(operand.getType()).getShape();
+  std::vector<int64_t> in(shape.begin(), shape.end()), perm;
+  for (size_t i = 0; i < in.size(); ++i)
+    perm.push_back(static_cast<int64_t>(i));
+  auto a = runtime::kernels::transposeArgs(in, perm);
+  using runtime::kabi::I64;
+  kernel(runtime::kernels::transpose(dtypeOf(operand), in), buf(operand),
+         Buffer(dst), I64(a[0]), I64(a[1]), I64(a[2]), I64(a[3]), I64(a[4]),
+         I64(a[5]), I64(a[6]), I64(a[7]), I64(a[8]));
 }
 
 Value PlanLowering::workspace(const std::string &name, DType dtype,
@@ -153,6 +196,20 @@ void PlanLowering::launchKernel(const runtime::LaunchConfig &launch,
       toI32(launch.grid), toI32(launch.block),
       static_cast<int32_t>(launch.sharedBytes), /*source=*/nullptr);
   attribute(k);
+  // A launch the kernel's signature rejects (the op's operand types have no
+  // kernel) is reported here, at the op, not after the pass.
+  FailureOr<std::vector<kabi::ResolvedParam>> params = plan::kernelParams(k);
+  if (failed(params))
+    throw std::invalid_argument("no such kernel");
+  try {
+    kabi::checkArguments<Value>(
+        *params, plan::kernelArgs(k),
+        [](const Value &v) { return *plan::dtypeOf(v.getType()); },
+        launch.nameExpr);
+  } catch (const std::invalid_argument &) {
+    k.erase();
+    throw;
+  }
 }
 
 void PlanLowering::emittedKernel(Operation *op) {

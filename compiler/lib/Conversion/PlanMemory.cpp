@@ -53,7 +53,10 @@ void planStep(plan::MicroStepOp step) {
     if (!isa<plan::KernelOp, plan::GemmOp, plan::MemsetOp>(op))
       continue;
     for (Value v : op.getOperands()) {
-      size_t i = index.lookup(v);
+      auto found = index.find(v);
+      if (found == index.end())
+        continue; // the micro-step verifier allows no other memrefs
+      size_t i = found->second;
       if (!touched[i])
         planned[i].first = stepIndex;
       touched[i] = true;

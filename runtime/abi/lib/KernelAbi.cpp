@@ -64,6 +64,25 @@ std::vector<std::string> detail::paramNames(const char *text) {
   return names;
 }
 
+std::vector<bool> detail::templateKinds(const char *text) {
+  std::vector<bool> kinds;
+  std::string_view t(text);
+  size_t start = 0;
+  while (start < t.size()) {
+    size_t end = t.find(',', start);
+    std::string_view part =
+        t.substr(start, end == std::string_view::npos ? t.npos : end - start);
+    size_t b = part.find_first_not_of(" (");
+    if (b != std::string_view::npos && part[b] != ')')
+      kinds.push_back(part.substr(b, 5) == "class" ||
+                      part.substr(b, 8) == "typename");
+    if (end == std::string_view::npos)
+      break;
+    start = end + 1;
+  }
+  return kinds;
+}
+
 const std::vector<KernelSignature> &librarySignatures() {
   // One entry per __global__ function of runtime/kernels (KernelAbiTest
   // checks that every signature is listed and every kernel checks its own).
@@ -146,8 +165,6 @@ std::optional<DType> dtypeOfCudaName(std::string_view t) {
     return DType::BF16;
   if (t == "__half")
     return DType::F16;
-  if (t == "double")
-    return DType::F64;
   if (t == "long long")
     return DType::I64;
   if (t == "int")
@@ -194,22 +211,26 @@ std::vector<ResolvedParam> resolveLibraryKernel(const std::string &nameExpr) {
   const KernelSignature *sig = findLibrarySignature(name);
   if (!sig)
     throw bad("no such kernel in the library (KernelSignatures.h)");
+  if (args.size() != sig->templateIsType.size())
+    throw bad("takes " + std::to_string(sig->templateIsType.size()) +
+              " template arguments, got " + std::to_string(args.size()));
+  for (size_t i = 0; i < args.size(); ++i) {
+    bool isType = sig->templateIsType[i];
+    if (isType && !dtypeOfCudaName(args[i]))
+      throw bad("template argument '" + args[i] + "' is not an element type");
+    if (!isType && (args[i].empty() ||
+                    args[i].find_first_not_of("0123456789") != args[i].npos))
+      throw bad("template argument '" + args[i] + "' is not an integer");
+  }
   std::vector<ResolvedParam> out;
   for (const ParamSpec &p : sig->params) {
     ResolvedParam r{p.name, p.kind, std::nullopt};
     if (isBufferKind(p.kind) && !p.opaque) {
-      if (p.templateParam < 0) {
-        r.dtype = p.dtype;
-      } else {
-        if (static_cast<size_t>(p.templateParam) >= args.size())
-          throw bad("parameter '" + p.name + "' uses template argument #" +
-                    std::to_string(p.templateParam) + ", which is missing");
-        r.dtype = dtypeOfCudaName(args[static_cast<size_t>(p.templateParam)]);
-        if (!r.dtype)
-          throw bad("template argument '" +
-                    args[static_cast<size_t>(p.templateParam)] +
-                    "' is not an element type");
-      }
+      // Template arguments were checked above: types name element types.
+      r.dtype = p.templateParam < 0
+                    ? p.dtype
+                    : *dtypeOfCudaName(
+                          args[static_cast<size_t>(p.templateParam)]);
     }
     out.push_back(std::move(r));
   }

@@ -9,8 +9,21 @@
 // expects exactly one error.
 
 //===----------------------------------------------------------------------===//
+// plan.micro_step
+//===----------------------------------------------------------------------===//
+
+// A micro-step's memrefs are its plan.buffer results, never block arguments.
+// expected-error @+1 {{'plan.micro_step' op takes no block arguments: its buffers are plan.buffer ops}}
+plan.micro_step @s {
+^bb0(%a: memref<4xf32>):
+  plan.kernel "mind::silu_fwd<float>"(%a, %a, 4) grid [1, 1, 1] block [256, 1, 1] : memref<4xf32>, memref<4xf32>
+}
+
+//===----------------------------------------------------------------------===//
 // plan.buffer
 //===----------------------------------------------------------------------===//
+
+// -----
 
 plan.micro_step @s {
   // expected-error @+1 {{'plan.buffer' op needs a name}}
@@ -19,6 +32,7 @@ plan.micro_step @s {
 
 // -----
 
+// f64 has no GPU kernels, so no buffer holds it.
 plan.micro_step @s {
   // expected-error @+1 {{'plan.buffer' op element type 'f64' has no runtime buffer (f32, bf16, f16, i64, i32)}}
   %0 = plan.buffer activation "x" : memref<4xf64>
@@ -102,6 +116,70 @@ plan.micro_step @s {
 
 // -----
 
+// More than 1024 threads per block.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op launch shape exceeds CUDA's limits (at most 1024 threads per block, block z <= 64, grid y, z <= 65535)}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %x, 4) grid [1, 1, 1] block [512, 2, 2] : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// A block z of 65 (65 threads in all).
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op launch shape exceeds CUDA's limits (at most 1024 threads per block, block z <= 64, grid y, z <= 65535)}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %x, 4) grid [1, 1, 1] block [1, 1, 65] : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// A grid y of 65536.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op launch shape exceeds CUDA's limits (at most 1024 threads per block, block z <= 64, grid y, z <= 65535)}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %x, 4) grid [1, 65536, 1] block [256, 1, 1] : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// A grid z of 65536.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op launch shape exceeds CUDA's limits (at most 1024 threads per block, block z <= 64, grid y, z <= 65535)}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %x, 4) grid [1, 1, 65536] block [256, 1, 1] : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// Negative shared memory.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op shared memory must be in [0, 227 KiB]}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %x, 4) grid [1, 1, 1] block [256, 1, 1] smem -1 : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// One byte more than 227 KiB (232448 bytes).
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op shared memory must be in [0, 227 KiB]}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %x, 4) grid [1, 1, 1] block [256, 1, 1] smem 232449 : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// Every memref a step uses must be a plan.buffer of its micro-step.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  %m = builtin.unrealized_conversion_cast to memref<4xf64>
+  // expected-error @+1 {{'plan.kernel' op uses a memref that is not a plan.buffer of its micro-step}}
+  plan.kernel "mind::silu_fwd<float>"(%x, %m, 4) grid [1, 1, 1] block [256, 1, 1] : memref<4xf32>, memref<4xf64>
+}
+
+// -----
+
 // The custom syntax cannot get the buffer count wrong; the generic form can.
 "plan.micro_step"() <{sym_name = "s"}> ({
   %x = "plan.buffer"() <{kind = 4 : i32, name = "x"}> : () -> memref<4xf32>
@@ -116,6 +194,15 @@ plan.micro_step @s {
   %x = "plan.buffer"() <{kind = 4 : i32, name = "x"}> : () -> memref<4xf32>
   // expected-error @+1 {{'plan.kernel' op the arguments name 3 buffers but the op has 2}}
   "plan.kernel"(%x, %x) <{args = [unit, 2 : index, 4], block = array<i32: 256, 1, 1>, grid = array<i32: 1, 1, 1>, kernel = "mind::silu_fwd<float>"}> : (memref<4xf32>, memref<4xf32>) -> ()
+}) : () -> ()
+
+// -----
+
+// The generic form can also give an array a negative size.
+"plan.micro_step"() <{sym_name = "s"}> ({
+  %x = "plan.buffer"() <{kind = 4 : i32, name = "x"}> : () -> memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op an array argument cannot have -1 buffers}}
+  "plan.kernel"(%x) <{args = [unit, -1 : index, 4], block = array<i32: 256, 1, 1>, grid = array<i32: 1, 1, 1>, kernel = "mind::silu_fwd<float>"}> : (memref<4xf32>) -> ()
 }) : () -> ()
 
 // -----
@@ -161,10 +248,49 @@ plan.micro_step @s {
 
 // -----
 
+// A template kernel named without its template arguments.
 plan.micro_step @s {
   %x = plan.buffer activation "x" : memref<4xf32>
-  // expected-error @+1 {{'plan.kernel' op kernel 'mind::silu_fwd': parameter 'x' uses template argument #0, which is missing}}
+  // expected-error @+1 {{'plan.kernel' op kernel 'mind::silu_fwd': takes 1 template arguments, got 0}}
   plan.kernel "mind::silu_fwd"(%x, %x, 4) grid [1, 1, 1] block [256, 1, 1] : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// One template argument too many.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xbf16>
+  %w = plan.buffer param "w" : memref<8xf32>
+  // expected-error @+1 {{'plan.kernel' op kernel 'mind::rmsnorm_fwd<__nv_bfloat16, float, float>': takes 2 template arguments, got 3}}
+  plan.kernel "mind::rmsnorm_fwd<__nv_bfloat16, float, float>"(%x, %w, %x, 4, 8, 1.0e-05 : f32) grid [1, 1, 1] block [32, 8, 1] : memref<4x8xbf16>, memref<8xf32>, memref<4x8xbf16>
+}
+
+// -----
+
+// A kernel that is not a template takes none.
+plan.micro_step @s {
+  %c = plan.buffer activation "cos" : memref<4x8xf32>
+  // expected-error @+1 {{'plan.kernel' op kernel 'mind::rope_table<float>': takes 0 template arguments, got 1}}
+  plan.kernel "mind::rope_table<float>"(%c, %c, 4, 8, 1.0e+04 : f64, 2048, 1.0 : f64, 2048, 32.0 : f64, 1.0 : f64, 1.0 : f64) grid [1, 1, 1] block [256, 1, 1] : memref<4x8xf32>, memref<4x8xf32>
+}
+
+// -----
+
+// A type parameter takes one of the CUDA element types, not any C++ type.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4xf32>
+  // expected-error @+1 {{'plan.kernel' op kernel 'mind::silu_fwd<char>': template argument 'char' is not an element type}}
+  plan.kernel "mind::silu_fwd<char>"(%x, %x, 4) grid [1, 1, 1] block [256, 1, 1] : memref<4xf32>, memref<4xf32>
+}
+
+// -----
+
+// An integer parameter (the head dim) takes digits.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xbf16>
+  %c = plan.buffer activation "cos" : memref<4x8xf32>
+  // expected-error @+1 {{'plan.kernel' op kernel 'mind::attention_fwd_mma<__nv_bfloat16, banana>': template argument 'banana' is not an integer}}
+  plan.kernel "mind::attention_fwd_mma<__nv_bfloat16, banana>"(%x, %x, %x, %x, %c, 1, 2, 2, 0.25 : f32, 1) grid [1, 2, 1] block [128, 1, 1] : memref<4x8xbf16>, memref<4x8xbf16>, memref<4x8xbf16>, memref<4x8xbf16>, memref<4x8xf32>
 }
 
 // -----
@@ -287,7 +413,17 @@ plan.micro_step @s {
 
 // -----
 
-// ... which is not empty (the custom syntax has no empty array).
+// ... which is not empty (`[]` parses, the signature refuses it).
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xf32>
+  %off = plan.buffer activation "offsets" : memref<2xi64>
+  // expected-error @+1 {{'plan.kernel' op mind::moe_grouped_linear_fwd<float>: argument 7 (in[] F32 w) needs a non-empty array of buffers}}
+  plan.kernel "mind::moe_grouped_linear_fwd<float>"(%x, %off, %x, 4, 8, 8, 0, []) grid [1, 1, 1] block [256, 1, 1] : memref<4x8xf32>, memref<2xi64>, memref<4x8xf32>
+}
+
+// -----
+
+// The same in the generic form (an array of 0 buffers).
 "plan.micro_step"() <{sym_name = "s"}> ({
   %x = "plan.buffer"() <{kind = 4 : i32, name = "x"}> : () -> memref<4x8xf32>
   %off = "plan.buffer"() <{kind = 4 : i32, name = "offsets"}> : () -> memref<2xi64>

@@ -90,6 +90,19 @@ plan.micro_step @library_kernels {
   // CHECK: plan.kernel "mind::silu_fwd<__nv_bfloat16>"(%[[X]], %[[Y]], 32 : i64) grid [1, 1, 1] block [256, 1, 1] : memref<4x8xbf16>, memref<4x8xbf16>{{$}}
   plan.kernel "mind::silu_fwd<__nv_bfloat16>"(%x, %y, 32) grid [1, 1, 1] block [256, 1, 1] smem 0
       : memref<4x8xbf16>, memref<4x8xbf16>
+  // A template argument of two words (the CUDA name of i64).
+  // CHECK-NEXT: plan.kernel "mind::transpose_fwd<long long>"(%[[OFF]], %[[OFF]], 3 : i64, 1 : i64, 1 : i64, 1 : i64, 3 : i64, 0 : i64, 0 : i64, 0 : i64, 1 : i64) grid [1, 1, 1] block [256, 1, 1] : memref<3xi64>, memref<3xi64>{{$}}
+  plan.kernel "mind::transpose_fwd<long long>"(%off, %off, 3, 1, 1, 1, 3, 0, 0, 0, 1) grid [1, 1, 1] block [256, 1, 1]
+      : memref<3xi64>, memref<3xi64>
+  // CUDA's launch limits are inclusive: 1024 threads per block, grid y and z
+  // of 65535 (grid x is any positive i32).
+  // CHECK-NEXT: plan.kernel "mind::silu_fwd<__nv_bfloat16>"(%[[X]], %[[Y]], 32 : i64) grid [2147483647, 65535, 65535] block [1024, 1, 1] : memref<4x8xbf16>, memref<4x8xbf16>{{$}}
+  plan.kernel "mind::silu_fwd<__nv_bfloat16>"(%x, %y, 32) grid [2147483647, 65535, 65535] block [1024, 1, 1]
+      : memref<4x8xbf16>, memref<4x8xbf16>
+  // A block z of 64, and 227 KiB of shared memory.
+  // CHECK-NEXT: plan.kernel "mind::silu_fwd<__nv_bfloat16>"(%[[X]], %[[Y]], 32 : i64) grid [1, 1, 1] block [4, 4, 64] smem 232448 : memref<4x8xbf16>, memref<4x8xbf16>{{$}}
+  plan.kernel "mind::silu_fwd<__nv_bfloat16>"(%x, %y, 32) grid [1, 1, 1] block [4, 4, 64] smem 232448
+      : memref<4x8xbf16>, memref<4x8xbf16>
   // CHECK-NEXT: }
 }
 

@@ -112,7 +112,8 @@ private:
   void attribute(mlir::Operation *step);
 
   plan::MicroStepOp step;
-  mlir::OpBuilder buffers; // inserts after the last buffer
+  mlir::OpBuilder buffers;  // inserts after the last buffer
+  mlir::Operation *lastBuffer = nullptr;
   mlir::OpBuilder steps;   // appends at the end
   mlir::Operation *current = nullptr;
   llvm::DenseMap<mlir::Value, mlir::Value> storage;

@@ -30,6 +30,13 @@ std::optional<runtime::DType> mind::plan::dtypeOf(Type type) {
   return std::nullopt;
 }
 
+std::optional<runtime::DType> mind::plan::bufferDtypeOf(Type type) {
+  std::optional<runtime::DType> d = dtypeOf(type);
+  if (d == runtime::DType::F64)
+    return std::nullopt;
+  return d;
+}
+
 std::vector<kabi::ResolvedParam>
 mind::plan::emittedKernelParams(ArrayRef<runtime::DType> inputs,
                                 ArrayRef<runtime::DType> outputs) {
@@ -49,13 +56,12 @@ mind::plan::emittedKernelParams(ArrayRef<runtime::DType> inputs,
 LogicalResult BufferOp::verify() {
   if (getName().empty())
     return emitOpError("needs a name");
-  std::optional<runtime::DType> d = dtypeOf(getType());
-  if (!d || *d == runtime::DType::F64)
+  if (!bufferDtypeOf(getType()))
     return emitOpError("element type ")
            << getType().getElementType()
            << " has no runtime buffer (f32, bf16, f16, i64, i32)";
   if ((getKind() == BufferKind::param || getKind() == BufferKind::grad) &&
-      *d != runtime::DType::F32)
+      !getType().getElementType().isF32())
     return emitOpError("a ") << stringifyBufferKind(getKind())
                              << " buffer must be f32";
   if (getType().getNumElements() == 0)
@@ -144,11 +150,23 @@ LogicalResult KernelOp::verify() {
   for (int32_t d : llvm::concat<const int32_t>(getGrid(), getBlock()))
     if (d < 1)
       return emitOpError("grid and block dimensions must be positive");
+  ArrayRef<int32_t> g = getGrid(), bl = getBlock();
+  // CUDA's launch limits (the bundle validator checks the same).
+  if (int64_t(bl[0]) * bl[1] * bl[2] > 1024 || bl[2] > 64 || g[1] > 65535 ||
+      g[2] > 65535)
+    return emitOpError("launch shape exceeds CUDA's limits (at most 1024 "
+                       "threads per block, block z <= 64, grid y, z <= "
+                       "65535)");
+  if (getSharedBytes() < 0 || getSharedBytes() > 227 * 1024)
+    return emitOpError("shared memory must be in [0, 227 KiB]");
   int64_t buffers = 0;
   for (Attribute a : getArgs()) {
     if (isBufferArg(a)) {
       ++buffers;
     } else if (auto n = arrayArgSize(a)) {
+      if (*n < 0)
+        return emitOpError("an array argument cannot have ")
+               << *n << " buffers";
       buffers += *n;
     } else if (auto i = dyn_cast<IntegerAttr>(a)) {
       if (!i.getType().isInteger(64))
@@ -198,12 +216,13 @@ ParseResult KernelOp::parse(OpAsmParser &parser, OperationState &result) {
     }
     if (succeeded(parser.parseOptionalLSquare())) {
       int64_t n = 0;
-      if (parser.parseCommaSeparatedList([&]() -> ParseResult {
-            ++n;
-            operands.emplace_back();
-            return parser.parseOperand(operands.back());
-          }) ||
-          parser.parseRSquare())
+      if (failed(parser.parseOptionalRSquare()) &&
+          (parser.parseCommaSeparatedList([&]() -> ParseResult {
+             ++n;
+             operands.emplace_back();
+             return parser.parseOperand(operands.back());
+           }) ||
+           parser.parseRSquare()))
         return failure();
       args.push_back(b.getIndexAttr(n));
       return success();
@@ -285,6 +304,18 @@ void KernelOp::print(OpAsmPrinter &p) {
 //===----------------------------------------------------------------------===//
 // GemmOp
 //===----------------------------------------------------------------------===//
+
+LogicalResult MicroStepOp::verify() {
+  if (getBlock().getNumArguments() != 0)
+    return emitOpError("takes no block arguments: its buffers are "
+                       "plan.buffer ops");
+  for (Operation &op : getBlock())
+    for (Value v : op.getOperands())
+      if (isa<MemRefType>(v.getType()) && !v.getDefiningOp<BufferOp>())
+        return op.emitOpError("uses a memref that is not a plan.buffer of "
+                              "its micro-step");
+  return success();
+}
 
 LogicalResult GemmOp::verify() {
   auto a = cast<MemRefType>(getA().getType());

@@ -66,6 +66,8 @@ struct ParamSpec {
 struct KernelSignature {
   std::string name; // without "mind::", e.g. "attention_fwd_mma"
   std::vector<ParamSpec> params;
+  /// Per template parameter: a type (true) or an integer value (false).
+  std::vector<bool> templateIsType;
 };
 
 /// A parameter of one instantiation: buffers carry their element type
@@ -130,6 +132,8 @@ template <class... Ps> struct Params<void(Ps...)> {
 
 /// The parameter names of a signature's text ("const T *x, i64 n").
 std::vector<std::string> paramNames(const char *text);
+/// Per template parameter of "(class T, int D)": whether it is a type.
+std::vector<bool> templateKinds(const char *text);
 } // namespace detail
 
 /// The signature `S` (a sig:: struct) read as data; `kernelName` names a
@@ -145,6 +149,7 @@ KernelSignature signatureOf(const char *kernelName = S::name) {
                            ": cannot read its parameter names");
   for (size_t i = 0; i < names.size(); ++i)
     s.params[i].name = names[i];
+  s.templateIsType = detail::templateKinds(S::templateParams);
   return s;
 }
 

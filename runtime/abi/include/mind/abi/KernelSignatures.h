@@ -69,6 +69,7 @@ template <class A> struct Same<A, A> {
   struct NAME {                                                                \
     static constexpr const char *name = #NAME;                                 \
     static constexpr const char *params = #__VA_ARGS__;                        \
+    static constexpr const char *templateParams = #TPARAMS;                    \
     template <MIND_SIG_UNPAREN TPARAMS> using type = void(__VA_ARGS__);        \
     using generic = type<MIND_SIG_UNPAREN GENERIC>;                            \
   };
@@ -77,6 +78,7 @@ template <class A> struct Same<A, A> {
   struct NAME {                                                                \
     static constexpr const char *name = #NAME;                                 \
     static constexpr const char *params = #__VA_ARGS__;                        \
+    static constexpr const char *templateParams = "()";                        \
     using type = void(__VA_ARGS__);                                            \
     using generic = type;                                                      \
   };

@@ -32,6 +32,7 @@ def Plan_MicroStepOp : Plan_Op<"micro_step", [Symbol, SymbolTable, SingleBlock,
       OptionalAttr<I64Attr>:$arena_bytes);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasVerifier = 1;
   let extraClassDeclaration = [{
     mlir::Block &getBlock() { return getBody().front(); }
   }];

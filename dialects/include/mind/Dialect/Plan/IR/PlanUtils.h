@@ -18,6 +18,9 @@ namespace mind::plan {
 
 /// The runtime dtype of a type (or of a shaped type's elements).
 std::optional<runtime::DType> dtypeOf(mlir::Type type);
+/// The same for the element types a runtime buffer holds (f32, bf16, f16,
+/// i64, i32); nothing for others (f64 has no GPU kernels).
+std::optional<runtime::DType> bufferDtypeOf(mlir::Type type);
 
 /// The parameters of an emitted kernel (plan.emitted_kernel's convention):
 /// inputs `in<i>`, outputs `out<i>`, then `n` (i64).
