@@ -364,3 +364,126 @@ TEST(TokenizerTest, TrainerOnTinyCorpusStopsEarly) {
   EXPECT_EQ(t.decode(t.encode("aaaa bbbb ccc")), "aaaa bbbb ccc");
   EXPECT_THROW(trainer.addText("\xff"), TokenizerError);
 }
+
+// A 200 KB word: merging touches only the positions of the merged pair
+// (a rescan of the word per merge made this quadratic). "abcd" x 50000:
+// (a,b) and (c,d) tie at 50000 and the smaller ids win, then (ab,cd), then
+// the tokens double, each merge taking pairs left to right: 50000 -> 25000
+// -> ... -> 3125 -> 1562 + 1 -> 781 + 1 -> 390 + 1 + 1.
+TEST(TokenizerTest, TrainerLongWord) {
+  BpeTrainerOptions opts;
+  opts.vocabSize = 259 + 10;
+  BpeTrainer trainer(opts);
+  std::string word;
+  for (int i = 0; i < 50000; ++i)
+    word += "abcd";
+  trainer.addText(word);
+  BpeTrainingResult res = trainer.train();
+  EXPECT_EQ(res.distinctWords, 1);
+  json j = json::parse(res.json);
+  std::vector<std::pair<std::string, std::string>> expected = {
+      {"a", "b"}, {"c", "d"}, {"ab", "cd"}};
+  for (std::string x = "abcd"; x.size() <= 64 * 4; x += x)
+    expected.push_back({x, x});
+  ASSERT_EQ(j["model"]["merges"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_EQ(j["model"]["merges"][i],
+              json({expected[i].first, expected[i].second}))
+        << "merge " << i;
+  Tokenizer t = Tokenizer::fromJson(res.json, "trained");
+  std::vector<int32_t> ids = t.encode(word);
+  ASSERT_EQ(ids.size(), 392u);
+  EXPECT_EQ(t.idToToken(ids[0]).size(), 128u * 4);
+  EXPECT_EQ(t.idToToken(ids[390]).size(), 64u * 4);
+  EXPECT_EQ(t.idToToken(ids[391]).size(), 16u * 4);
+  EXPECT_EQ(t.decode(ids), word);
+}
+
+namespace {
+// The trainer's rule, spelled out: count every adjacent pair over all word
+// occurrences, merge the most frequent (ties: the smaller pair of ids) left
+// to right in every word, repeat.
+std::vector<std::pair<int32_t, int32_t>>
+naiveBpe(std::vector<std::pair<std::vector<int32_t>, int64_t>> words,
+         int32_t nextId, int32_t merges, int64_t minFrequency) {
+  std::vector<std::pair<int32_t, int32_t>> out;
+  for (; merges > 0; --merges, ++nextId) {
+    std::map<std::pair<int32_t, int32_t>, int64_t> count;
+    for (auto &[w, c] : words)
+      for (size_t k = 0; k + 1 < w.size(); ++k)
+        count[{w[k], w[k + 1]}] += c;
+    std::pair<int32_t, int32_t> best;
+    int64_t bestCount = 0;
+    for (auto &[p, c] : count) // ascending pairs: the first maximum wins
+      if (c > bestCount) {
+        best = p;
+        bestCount = c;
+      }
+    if (bestCount < std::max<int64_t>(1, minFrequency))
+      break;
+    out.push_back(best);
+    for (auto &[w, c] : words) {
+      std::vector<int32_t> merged;
+      for (size_t k = 0; k < w.size(); ++k) {
+        if (k + 1 < w.size() && w[k] == best.first && w[k + 1] == best.second) {
+          merged.push_back(nextId);
+          ++k;
+        } else {
+          merged.push_back(w[k]);
+        }
+      }
+      w = std::move(merged);
+    }
+  }
+  return out;
+}
+} // namespace
+
+// The trainer against the rule above on corpora of few letters, where pairs
+// overlap ("aaa") and ties are everywhere.
+TEST(TokenizerTest, TrainerMatchesNaiveReference) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 30; ++round) {
+    const std::string alphabet = round % 3 == 0   ? "a"
+                                 : round % 3 == 1 ? "ab"
+                                                  : "abc";
+    BpeTrainerOptions opts;
+    opts.vocabSize = 259 + 40;
+    opts.minFrequency = round % 2;
+    BpeTrainer trainer(opts);
+    // GPT-2's pieces: a word, then " word" for the ones after it.
+    std::map<std::string, int64_t> pieces;
+    for (int doc = 0; doc < 5; ++doc) {
+      std::string text;
+      int n = 1 + rng() % 6;
+      for (int w = 0; w < n; ++w) {
+        std::string word;
+        for (size_t len = 1 + rng() % (rng() % 4 == 0 ? 200 : 12); len > 0;
+             --len)
+          word += alphabet[rng() % alphabet.size()];
+        ++pieces[(w ? " " : "") + word];
+        text += (w ? " " : "") + word;
+      }
+      trainer.addText(text);
+    }
+    json j = json::parse(trainer.train().json);
+    const json &vocab = j["model"]["vocab"];
+    auto id = [&](const std::string &tok) {
+      return vocab.at(tok).get<int32_t>();
+    };
+    std::vector<std::pair<std::vector<int32_t>, int64_t>> words;
+    for (auto &[p, c] : pieces) {
+      std::vector<int32_t> w;
+      for (char ch : p)
+        w.push_back(ch == ' ' ? id("\xc4\xa0") : id(std::string(1, ch)));
+      words.push_back({w, c});
+    }
+    std::vector<std::pair<int32_t, int32_t>> expected =
+        naiveBpe(words, 259, 40, opts.minFrequency);
+    const json &merges = j["model"]["merges"];
+    ASSERT_EQ(merges.size(), expected.size()) << "round " << round;
+    for (size_t i = 0; i < expected.size(); ++i)
+      EXPECT_EQ(std::make_pair(id(merges[i][0]), id(merges[i][1])), expected[i])
+          << "round " << round << " merge " << i;
+  }
+}

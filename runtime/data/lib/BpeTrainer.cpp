@@ -146,45 +146,62 @@ BpeTrainingResult BpeTrainer::train() const {
   for (auto [cp, b] : alphabet)
     byteId[b] = addToken(bytelevel::byteToChar()[b]);
 
-  // Words as symbol ids. Sorted, so ids (and the result) do not depend on
-  // hash-map order.
+  // Words sorted, so ids (and the result) do not depend on hash-map order.
   std::vector<std::pair<std::string, int64_t>> sorted(impl->words.begin(),
                                                       impl->words.end());
   std::sort(sorted.begin(), sorted.end());
-  std::vector<std::vector<int32_t>> words(sorted.size());
+  // Every word's symbols live in one array as a doubly linked list per word
+  // (a merge unlinks the right symbol), and each pair keeps the positions
+  // where it occurs: a merge then touches only the positions of its pair,
+  // not whole words, so a long word costs as much as many short ones (a
+  // rescan of each word per merge made a 2 MB word take close to a minute).
+  constexpr uint32_t kNone = UINT32_MAX;
+  size_t totalSymbols = 0;
+  for (const auto &[w, c] : sorted)
+    totalSymbols += w.size();
+  if (totalSymbols >= kNone)
+    throw TokenizerError("too many distinct words to train on (" +
+                         std::to_string(totalSymbols) + " bytes in all)");
+  std::vector<int32_t> sym(totalSymbols); // -1: merged into its left neighbour
+  std::vector<uint32_t> prev(totalSymbols), next(totalSymbols),
+      wordOf(totalSymbols);
   std::vector<int64_t> counts(sorted.size());
+  struct PairInfo {
+    int64_t count = 0;
+    // Where the pair starts (left symbol), in no particular order; entries
+    // go stale when a neighbouring merge changes the pair, and are checked
+    // when used.
+    std::vector<uint32_t> positions;
+  };
+  std::unordered_map<uint64_t, PairInfo> pairs;
+  size_t at = 0;
   for (size_t i = 0; i < sorted.size(); ++i) {
-    for (unsigned char c : sorted[i].first)
-      words[i].push_back(byteId[c]);
     counts[i] = sorted[i].second;
-  }
-
-  std::unordered_map<uint64_t, int64_t> pairCount;
-  std::unordered_map<uint64_t, std::vector<int32_t>> where;
-  for (size_t i = 0; i < words.size(); ++i) {
-    const std::vector<int32_t> &w = words[i];
-    for (size_t k = 0; k + 1 < w.size(); ++k) {
-      uint64_t p = pairKey(w[k], w[k + 1]);
-      pairCount[p] += counts[i];
-      std::vector<int32_t> &list = where[p];
-      if (list.empty() || list.back() != static_cast<int32_t>(i))
-        list.push_back(static_cast<int32_t>(i));
+    size_t n = sorted[i].first.size();
+    for (size_t k = 0; k < n; ++k, ++at) {
+      sym[at] = byteId[static_cast<unsigned char>(sorted[i].first[k])];
+      prev[at] = k > 0 ? static_cast<uint32_t>(at - 1) : kNone;
+      next[at] = k + 1 < n ? static_cast<uint32_t>(at + 1) : kNone;
+      wordOf[at] = static_cast<uint32_t>(i);
+      if (k > 0) {
+        PairInfo &info = pairs[pairKey(sym[at - 1], sym[at])];
+        info.count += counts[i];
+        info.positions.push_back(static_cast<uint32_t>(at - 1));
+      }
     }
   }
   std::priority_queue<HeapEntry> heap;
-  for (auto &[p, c] : pairCount)
-    heap.push({c, p});
+  for (auto &[p, info] : pairs)
+    heap.push({info.count, p});
 
   std::vector<std::pair<int32_t, int32_t>> merges;
-  std::vector<uint32_t> stamp(words.size(), 0);
-  uint32_t round = 0;
   std::unordered_map<uint64_t, int64_t> delta;
   while (static_cast<int32_t>(tokToId.size()) < opts.vocabSize &&
          !heap.empty()) {
     HeapEntry top = heap.top();
     heap.pop();
-    auto pc = pairCount.find(top.pair);
-    int64_t current = pc == pairCount.end() ? 0 : pc->second;
+    auto pc = pairs.find(top.pair);
+    int64_t current = pc == pairs.end() ? 0 : pc->second.count;
     if (current != top.count) { // stale entry
       if (current > 0)
         heap.push({current, top.pair});
@@ -196,54 +213,49 @@ BpeTrainingResult BpeTrainer::train() const {
     int32_t merged = addToken(idToTok[a] + idToTok[b]);
     merges.emplace_back(a, b);
 
-    // Merge every occurrence, left to right in each word, and record the
-    // pair count changes.
-    ++round;
+    // Merge every occurrence, left to right in each word (positions follow
+    // word order, so sorting them gives it: it matters when a == b, where
+    // "aaa" becomes (aa)a), and record the pair count changes.
     delta.clear();
-    std::vector<int32_t> occurrences = std::move(where[top.pair]);
-    where.erase(top.pair);
-    for (int32_t wi : occurrences) {
-      if (stamp[wi] == round)
-        continue;
-      stamp[wi] = round;
-      std::vector<int32_t> &w = words[wi];
-      int64_t c = counts[wi];
-      auto note = [&](int32_t x, int32_t y, int64_t d) {
-        uint64_t p = pairKey(x, y);
-        delta[p] += d;
-        if (d > 0) {
-          std::vector<int32_t> &list = where[p];
-          if (list.empty() || list.back() != wi)
-            list.push_back(wi);
-        }
-      };
-      for (size_t k = 0; k + 1 < w.size(); ++k) {
-        if (w[k] != a || w[k + 1] != b)
-          continue;
-        if (k > 0) {
-          note(w[k - 1], a, -c);
-          note(w[k - 1], merged, c);
-        }
-        note(a, b, -c);
-        if (k + 2 < w.size()) {
-          note(b, w[k + 2], -c);
-          note(merged, w[k + 2], c);
-        }
-        w[k] = merged;
-        w.erase(w.begin() + k + 1);
+    std::vector<uint32_t> occurrences = std::move(pc->second.positions);
+    pairs.erase(pc);
+    std::sort(occurrences.begin(), occurrences.end());
+    auto note = [&](int32_t x, int32_t y, int64_t d, uint32_t pos) {
+      uint64_t p = pairKey(x, y);
+      delta[p] += d;
+      if (d > 0)
+        pairs[p].positions.push_back(pos);
+    };
+    for (uint32_t i : occurrences) {
+      uint32_t j = next[i];
+      if (sym[i] != a || j == kNone || sym[j] != b)
+        continue; // stale: a merge since changed this position
+      int64_t c = counts[wordOf[i]];
+      uint32_t before = prev[i], after = next[j];
+      if (before != kNone) {
+        note(sym[before], a, -c, before);
+        note(sym[before], merged, c, before);
       }
+      note(a, b, -c, i);
+      if (after != kNone) {
+        note(b, sym[after], -c, j);
+        note(merged, sym[after], c, i);
+        prev[after] = i;
+      }
+      sym[i] = merged;
+      sym[j] = -1;
+      next[i] = after;
     }
     for (auto &[p, d] : delta) {
-      if (d == 0)
+      auto it = pairs.find(p);
+      if (it == pairs.end()) // the merged pair itself, erased above
         continue;
-      int64_t &cnt = pairCount[p];
+      int64_t &cnt = it->second.count;
       cnt += d;
-      if (cnt <= 0) {
-        pairCount.erase(p);
-        where.erase(p);
-      } else if (d > 0) {
+      if (cnt <= 0)
+        pairs.erase(it);
+      else if (d > 0)
         heap.push({cnt, p});
-      }
     }
   }
 
@@ -294,6 +306,6 @@ BpeTrainingResult BpeTrainer::train() const {
   r.json = j.dump(2, ' ', false);
   r.vocabSize = static_cast<int32_t>(idToTok.size());
   r.merges = static_cast<int64_t>(merges.size());
-  r.distinctWords = static_cast<int64_t>(words.size());
+  r.distinctWords = static_cast<int64_t>(sorted.size());
   return r;
 }
