@@ -269,6 +269,113 @@ TEST(TokenizerTest, LoadErrorsNameTheProblem) {
                TokenizerError);
 }
 
+namespace {
+std::string loadError(const std::string &text) {
+  try {
+    Tokenizer::fromJson(text, "bad.json");
+  } catch (const TokenizerError &e) {
+    return e.what();
+  }
+  return "no error";
+}
+} // namespace
+
+// An id of 1e9 sized the id -> token tables (std::bad_alloc) and one of
+// 2^32 + 5 was read as 5: ids must be below 2^24, and dense enough that
+// the tables stay proportional to the file.
+TEST(TokenizerTest, LoadRejectsIdsOutOfRange) {
+  json j = readJson(kTokenizerPath);
+  j["model"]["vocab"]["zzq"] = 1000000000;
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: token 'zzq' (model.vocab) has id 1000000000; token ids "
+            "must be below 2^24 = 16777216");
+  j = readJson(kTokenizerPath);
+  j["added_tokens"][0]["id"] = 1000000000;
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: added token '<|endoftext|>' (added_tokens[0]) has id "
+            "1000000000; token ids must be below 2^24 = 16777216");
+  j = readJson(kTokenizerPath);
+  j["added_tokens"][1]["id"] = (uint64_t(1) << 32) + 5;
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: added token '<|im_start|>' (added_tokens[1]) has id "
+            "4294967301; token ids must be below 2^24 = 16777216");
+  j = readJson(kTokenizerPath);
+  j["added_tokens"][1]["id"] = -1;
+  EXPECT_EQ(loadError(j.dump()), "bad.json: added token '<|im_start|>' "
+                                 "(added_tokens[1]) has a negative id -1");
+  j = readJson(kTokenizerPath);
+  j["model"]["vocab"]["zzq"] = 1.5;
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: token 'zzq' (model.vocab) has id 1.5, not an integer");
+  // 6400 + 4 entries: at most 65536 ids may be left unused.
+  j = readJson(kTokenizerPath);
+  j["model"]["vocab"]["zzq"] = 6404 + 65536;
+  EXPECT_NE(loadError(j.dump()).find(
+                "bad.json: token 'zzq' (model.vocab) has id 71940, but "
+                "the file has only 6404 tokens"),
+            std::string::npos);
+  j["model"]["vocab"]["zzq"] = 6404 + 65535; // the largest allowed
+  EXPECT_EQ(Tokenizer::fromJson(j.dump()).vocabSize(), 6404 + 65536);
+}
+
+// Fields of the wrong type are named, never skipped (an "added_tokens"
+// that is not an array made special tokens encode as text) and never
+// reported as a bare nlohmann exception.
+TEST(TokenizerTest, LoadErrorsNameTheField) {
+  json j = readJson(kTokenizerPath);
+  j["added_tokens"] = "x";
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: 'added_tokens' must be an array, not a string");
+  j = readJson(kTokenizerPath);
+  j["model"] = nullptr;
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: 'model' must be an object, not null");
+  j = readJson(kTokenizerPath);
+  j["added_tokens"][2]["lstrip"] = "yes";
+  EXPECT_EQ(loadError(j.dump()), "bad.json: 'added_tokens[2].lstrip' must be "
+                                 "true or false, not a string");
+  j = readJson(kTokenizerPath);
+  j["added_tokens"][0].erase("id");
+  EXPECT_EQ(loadError(j.dump()), "bad.json: added token '<|endoftext|>' "
+                                 "(added_tokens[0]) has no id");
+  j = readJson(kTokenizerPath);
+  j["model"]["merges"] = json::object();
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: 'model.merges' must be an array, not an object");
+  j = readJson(kTokenizerPath);
+  j["decoder"] = 5;
+  EXPECT_EQ(loadError(j.dump()),
+            "bad.json: the decoder must be ByteLevel (or null)");
+  EXPECT_EQ(loadError("[]"),
+            "bad.json: the top level must be a JSON object, not an array");
+  // A number out of double's range fails the parse: where, and in which
+  // field.
+  EXPECT_EQ(loadError("{\"model\": {\"vocab\": {\"a\": 0,\n  \"b\": 1e400}}}"),
+            "bad.json: not valid JSON at line 2, column 12, in "
+            "model.vocab.b: number overflow parsing '1e400'");
+  EXPECT_EQ(loadError("{\"added_tokens\": [{}, {\"id\": ]}"),
+            "bad.json: not valid JSON at line 1, column 30, in "
+            "added_tokens[1].id: syntax error while parsing value - "
+            "unexpected ']'; expected '[', '{', or a literal");
+}
+
+// A directory or a missing file is said to be one (a directory read as
+// an empty text: "unexpected end of input").
+TEST(TokenizerTest, FromFileNamesDirectoriesAndMissingFiles) {
+  auto error = [](const std::string &path) {
+    try {
+      Tokenizer::fromFile(path);
+    } catch (const TokenizerError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error(kShared), kShared + ": is a directory, expected a "
+                                      "tokenizer file");
+  EXPECT_EQ(error(kShared + "/no-such-tokenizer.json"),
+            kShared + "/no-such-tokenizer.json: no such file");
+}
+
 // Merges in the legacy "a b" string form load the same model.
 TEST(TokenizerTest, LegacyMergeStrings) {
   json j = readJson(kTokenizerPath);
