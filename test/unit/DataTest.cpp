@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sys/resource.h>
 
@@ -50,6 +51,14 @@ protected:
       w.addDocument(d.data(), d.size());
     w.finish();
     return path(name);
+  }
+  // The names in directory `name` of the test directory ("" for itself).
+  std::set<std::string> entries(const std::string &name) {
+    std::set<std::string> names;
+    for (const auto &e :
+         fs::directory_iterator(name.empty() ? dir : path(name)))
+      names.insert(e.path().filename().string());
+    return names;
   }
   std::string openError(const std::string &p, bool verify = true) {
     try {
@@ -186,7 +195,9 @@ TEST_F(DataTest, EncodeJsonlReportsMalformedLines) {
   EXPECT_EQ(s.document(1), std::vector<int32_t>({1, 5134, 2}));
   EXPECT_EQ(s.numTokens(), st.tokens);
 
-  // Strict: the first malformed line is fatal and no shard is left behind.
+  // Strict: the first malformed line is fatal, no new shard is written and
+  // the one already there is kept.
+  std::string before = readAll(st.shards[0]);
   opts.corpus.strict = true;
   opts.overwrite = true;
   try {
@@ -196,7 +207,8 @@ TEST_F(DataTest, EncodeJsonlReportsMalformedLines) {
     EXPECT_NE(std::string(e.what()).find("in.jsonl:2: bad JSON"),
               std::string::npos);
   }
-  EXPECT_TRUE(fs::is_empty(path("out")));
+  EXPECT_EQ(entries("out"), std::set<std::string>({"shard-00000.mtok"}));
+  EXPECT_EQ(readAll(st.shards[0]), before);
 }
 
 TEST_F(DataTest, EncodeRefusesToMixWithOldShards) {
@@ -207,6 +219,224 @@ TEST_F(DataTest, EncodeRefusesToMixWithOldShards) {
   EXPECT_THROW(encodeCorpus(minimind(), {in}, opts), DataError);
   opts.overwrite = true;
   EXPECT_EQ(encodeCorpus(minimind(), {in}, opts).documents, 1u);
+}
+
+// --force used to delete the old shards before encoding, so an encode that
+// then failed (a bad line in strict mode, a full disk) left the directory
+// empty. The new set is written beside it and swapped in only on success.
+TEST_F(DataTest, EncodeForceKeepsOldShardsWhenItFails) {
+  std::string good, bad;
+  for (int i = 1; i <= 60; ++i) {
+    good += "{\"text\": \"good document " + std::to_string(i) + "\"}\n";
+    bad += i == 51 ? "{\"text\": oops}\n"
+                   : "{\"text\": \"new document " + std::to_string(i) + "\"}\n";
+  }
+  write("good.jsonl", good);
+  write("bad.jsonl", bad);
+  EncodeOptions opts;
+  opts.outputDir = path("out");
+  opts.shardTokens = 100;
+  EncodeStats st = encodeCorpus(minimind(), {path("good.jsonl")}, opts);
+  ASSERT_GT(st.shards.size(), 2u);
+  std::map<std::string, std::string> old;
+  for (const std::string &p : st.shards)
+    old[fs::path(p).filename().string()] = readAll(p);
+
+  opts.overwrite = true;
+  opts.corpus.strict = true;
+  // Small batches and shards: new shards are written before line 51 fails.
+  opts.corpus.batchBytes = 64;
+  opts.shardTokens = 20;
+  size_t consumed = 0;
+  try {
+    encodeCorpus(
+        minimind(), {path("bad.jsonl")}, opts, {},
+        [&](const EncodeStats &s, uint64_t) { consumed = s.documents; });
+    FAIL() << "strict mode accepted a malformed line";
+  } catch (const DataError &e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:51: bad JSON"),
+              std::string::npos);
+  }
+  EXPECT_GT(consumed, 20u);
+  // The old shards, byte for byte, and nothing else; no staging directory
+  // left beside them.
+  std::set<std::string> names;
+  for (auto &[name, bytes] : old) {
+    names.insert(name);
+    EXPECT_EQ(readAll(path("out/" + name)), bytes) << name;
+  }
+  EXPECT_EQ(entries("out"), names);
+  EXPECT_EQ(entries(""),
+            std::set<std::string>({"good.jsonl", "bad.jsonl", "out"}));
+  EXPECT_EQ(Dataset::open({path("out")}, DatasetOptions())->numSamples(), 60);
+
+  // A new output directory is not created at all when encoding fails.
+  opts.outputDir = path("new/out");
+  EXPECT_THROW(encodeCorpus(minimind(), {path("bad.jsonl")}, opts), DataError);
+  EXPECT_FALSE(fs::exists(path("new/out")));
+  EXPECT_TRUE(fs::is_empty(path("new")));
+}
+
+// A successful --force replaces the whole set: no old shard is left to mix
+// with the new ones, and other files in the directory are kept.
+TEST_F(DataTest, EncodeForceReplacesTheShardSet) {
+  std::string many, one = write("one.jsonl", "{\"text\": \"just one\"}\n");
+  for (int i = 0; i < 40; ++i)
+    many += "{\"text\": \"document " + std::to_string(i) + "\"}\n";
+  write("many.jsonl", many);
+  for (bool otherFile : {false, true}) {
+    SCOPED_TRACE(otherFile ? "a directory with another file"
+                           : "a directory of shards only");
+    fs::remove_all(path("out"));
+    EncodeOptions opts;
+    opts.outputDir = path("out");
+    opts.shardTokens = 50;
+    ASSERT_GT(
+        encodeCorpus(minimind(), {path("many.jsonl")}, opts).shards.size(), 2u);
+    fs::permissions(path("out"), fs::perms(0750));
+    if (otherFile)
+      write("out/notes.txt", "keep me");
+    opts.overwrite = true;
+    EncodeStats st = encodeCorpus(minimind(), {one}, opts);
+    ASSERT_EQ(st.shards,
+              std::vector<std::string>({path("out/shard-00000.mtok")}));
+    std::set<std::string> expected = {"shard-00000.mtok"};
+    if (otherFile)
+      expected.insert("notes.txt");
+    EXPECT_EQ(entries("out"), expected);
+    EXPECT_EQ(entries(""),
+              std::set<std::string>({"one.jsonl", "many.jsonl", "out"}));
+    EXPECT_EQ(fs::status(path("out")).permissions(), fs::perms(0750));
+    Shard s = Shard::open(st.shards[0]);
+    ASSERT_EQ(s.numDocuments(), 1u);
+    EXPECT_EQ(minimind().decode(s.document(0)), "just one");
+  }
+}
+
+// Python's json, which MiniMind reads corpora with, keeps the last of a
+// repeated key; so does encode.
+TEST_F(DataTest, EncodeUsesTheLastRepeatedKey) {
+  std::string in =
+      write("in.jsonl", "{\"text\": \"first\", \"text\": \"last\"}\n"
+                        "{\"text\": 1, \"text\": \"a string\"}\n"
+                        "{\"text\": \"a string\", \"text\": 1}\n");
+  EncodeOptions opts;
+  opts.outputDir = path("out");
+  std::vector<MalformedLine> seen;
+  EncodeStats st =
+      encodeCorpus(minimind(), {in}, opts,
+                   [&](const MalformedLine &m) { seen.push_back(m); });
+  ASSERT_EQ(st.documents, 2u);
+  Shard s = Shard::open(st.shards[0]);
+  EXPECT_EQ(minimind().decode(s.document(0)), "last");
+  EXPECT_EQ(minimind().decode(s.document(1)), "a string");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].str(), in + ":3: \"text\" is not a string");
+}
+
+// Every line malformed is an error (a wrong --field, say), not an empty
+// shard; an empty corpus still gives one.
+TEST_F(DataTest, EncodeWithoutDocumentsFails) {
+  std::string in = write("in.jsonl", "{\"body\": \"a\"}\n\n{\"body\": \"b\"}\n"
+                                     "{\"text\": \"\"}\n");
+  EncodeOptions opts;
+  opts.outputDir = path("out");
+  try {
+    encodeCorpus(minimind(), {in}, opts);
+    FAIL() << "a corpus without documents was accepted";
+  } catch (const DataError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              in + ": no documents were read: 2 malformed lines and 1 empty "
+                   "documents skipped");
+  }
+  EXPECT_FALSE(fs::exists(path("out")));
+  write("bad.jsonl", "oops\n");
+  try {
+    encodeCorpus(minimind(), {in, path("bad.jsonl")}, opts);
+    FAIL() << "a corpus without documents was accepted";
+  } catch (const DataError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "2 input files: no documents were read: 3 malformed lines and "
+              "1 empty documents skipped");
+  }
+  write("bad.jsonl", "oops\n");
+  try {
+    encodeCorpus(minimind(), {path("bad.jsonl")}, opts);
+    FAIL() << "a corpus without documents was accepted";
+  } catch (const DataError &e) {
+    EXPECT_EQ(std::string(e.what()), path("bad.jsonl") +
+                                         ": no documents were read: all 1 "
+                                         "malformed line skipped");
+  }
+  EncodeStats st = encodeCorpus(minimind(), {write("empty.jsonl", "")}, opts);
+  ASSERT_EQ(st.shards.size(), 1u);
+  EXPECT_EQ(Shard::open(st.shards[0]).numDocuments(), 0u);
+}
+
+// A directory where a file is expected, or a missing file, is said to be
+// one, by every reader ("read error", "cannot map: No such device" and
+// "unexpected end of input" before).
+TEST_F(DataTest, ReadersNameDirectoriesAndMissingFiles) {
+  fs::create_directories(path("d"));
+  std::string d = path("d"), missing = path("missing.jsonl");
+  EXPECT_EQ(openError(d), d + ": is a directory, expected a shard file");
+  EXPECT_EQ(openError(path("none.mtok")), path("none.mtok") + ": no such file");
+  auto pipelineError = [&](const std::vector<std::string> &files) {
+    try {
+      runCorpusPipeline(files, CorpusOptions(), {}, [](DocumentBatch &) {});
+    } catch (const DataError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string ok = write("ok.jsonl", "{\"text\": \"a\"}\n");
+  EXPECT_EQ(pipelineError({ok, d}),
+            d + ": is a directory, expected a corpus file");
+  EXPECT_EQ(pipelineError({ok, missing}), missing + ": no such file");
+  EncodeOptions opts;
+  opts.outputDir = path("out");
+  EXPECT_THROW(encodeCorpus(minimind(), {ok, d}, opts), DataError);
+  EXPECT_FALSE(fs::exists(path("out"))); // checked before anything is made
+  try {
+    openTokenSamples(path("ids.txt"), 8, 100);
+    FAIL() << "a missing token file was accepted";
+  } catch (const std::runtime_error &e) {
+    EXPECT_EQ(std::string(e.what()), path("ids.txt") + ": no such file");
+  }
+  try {
+    Dataset::open({path("d/none.mtok")}, DatasetOptions());
+    FAIL() << "a missing shard was accepted";
+  } catch (const DataError &e) {
+    EXPECT_EQ(std::string(e.what()), path("d/none.mtok") + ": no such file");
+  }
+  // An output path that is a file.
+  opts.outputDir = ok;
+  try {
+    encodeCorpus(minimind(), {ok}, opts);
+    FAIL() << "a file was taken as the output directory";
+  } catch (const DataError &e) {
+    EXPECT_EQ(std::string(e.what()), ok + ": is not a directory");
+  }
+}
+
+// More threads than the pipeline's maximum is an error, not 100000 threads
+// (which ended in std::terminate).
+TEST_F(DataTest, CorpusThreadsAreCapped) {
+  std::string in = write("in.jsonl", "{\"text\": \"a\"}\n");
+  CorpusOptions c;
+  c.threads = 100000;
+  try {
+    runCorpusPipeline({in}, c, {}, [](DocumentBatch &) {});
+    FAIL() << "100000 threads accepted";
+  } catch (const DataError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "threads: 100000 is above the maximum, 1024");
+  }
+  c.threads = kMaxCorpusThreads;
+  size_t docs = 0;
+  runCorpusPipeline({in}, c, {},
+                    [&](DocumentBatch &b) { docs += b.texts.size(); });
+  EXPECT_EQ(docs, 1u);
 }
 
 TEST_F(DataTest, EncodePlainText) {

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -60,13 +61,22 @@ void addCorpusOptions(cxxopts::Options &o) {
      cxxopts::value<std::string>()->default_value("line"))
     ("field", "JSONL text field", cxxopts::value<std::string>()->default_value("text"))
     ("strict", "a malformed line is fatal (default: report and skip)")
-    ("threads", "worker threads (0: all cores)",
+    ("threads", "worker threads (0: all cores; at most 1024)",
      cxxopts::value<unsigned>()->default_value("0"))
     ("max-errors", "malformed lines reported individually",
      cxxopts::value<size_t>()->default_value("20"))
     ("progress", "show a progress bar even when stderr is not a terminal")
     ("h,help", "this help");
   // clang-format on
+}
+
+// --threads, checked against the pipeline's maximum (more would only fail
+// to start, or exhaust memory with batches in flight).
+unsigned threadsOption(unsigned threads) {
+  if (threads > kMaxCorpusThreads)
+    fail("--threads " + std::to_string(threads) + " is above the maximum, " +
+         std::to_string(kMaxCorpusThreads));
+  return threads;
 }
 
 CorpusOptions corpusOptions(const cxxopts::ParseResult &r) {
@@ -87,7 +97,7 @@ CorpusOptions corpusOptions(const cxxopts::ParseResult &r) {
       d == "line" ? TextDocuments::Line : TextDocuments::Paragraph;
   c.field = r["field"].as<std::string>();
   c.strict = r.count("strict") > 0;
-  c.threads = r["threads"].as<unsigned>();
+  c.threads = threadsOption(r["threads"].as<unsigned>());
   return c;
 }
 
@@ -276,7 +286,7 @@ int cmdTokenize(int argc, char **argv) {
   o.add_options()
     ("tokenizer", "tokenizer.json", cxxopts::value<std::string>())
     ("field", "JSONL text field", cxxopts::value<std::string>()->default_value("text"))
-    ("threads", "worker threads (0: all cores)",
+    ("threads", "worker threads (0: all cores; at most 1024)",
      cxxopts::value<unsigned>()->default_value("0"))
     ("file", "input", cxxopts::value<std::string>()->default_value("-"))
     ("h,help", "this help");
@@ -294,7 +304,7 @@ int cmdTokenize(int argc, char **argv) {
   c.field = r["field"].as<std::string>();
   c.strict = true; // output lines must match input lines
   c.keepEmpty = true;
-  c.threads = r["threads"].as<unsigned>();
+  c.threads = threadsOption(r["threads"].as<unsigned>());
   std::string out;
   try {
     runCorpusPipeline(
@@ -380,6 +390,10 @@ int cmdTrain(int argc, char **argv) {
         });
     bar.finish();
     res = trainer.train();
+    std::error_code ec;
+    if (std::filesystem::is_directory(r["output"].as<std::string>(), ec))
+      fail(r["output"].as<std::string>() +
+           ": is a directory, expected a tokenizer file to write");
     std::ofstream out(r["output"].as<std::string>(), std::ios::binary);
     out << res.json;
     if (!out.flush())
@@ -409,7 +423,7 @@ int cmdBench(int argc, char **argv) {
   // clang-format off
   o.add_options()
     ("tokenizer", "tokenizer.json", cxxopts::value<std::string>())
-    ("threads", "comma-separated thread counts",
+    ("threads", "comma-separated thread counts (each at most 1024)",
      cxxopts::value<std::vector<unsigned>>()->default_value("1"))
     ("repeat", "passes over the corpus (the best is reported)",
      cxxopts::value<int>()->default_value("3"))
@@ -423,6 +437,9 @@ int cmdBench(int argc, char **argv) {
     std::cout << o.help() << "\n";
     return r.count("help") ? 0 : 1;
   }
+  std::vector<unsigned> threadCounts = r["threads"].as<std::vector<unsigned>>();
+  for (unsigned threads : threadCounts)
+    threadsOption(threads);
   Tokenizer tok = loadTokenizer(
       r.count("tokenizer") ? r["tokenizer"].as<std::string>() : "");
   std::vector<std::string> texts;
@@ -438,14 +455,19 @@ int cmdBench(int argc, char **argv) {
   } catch (const std::exception &e) {
     fail(e.what());
   }
-  for (unsigned threads : r["threads"].as<std::vector<unsigned>>()) {
+  for (unsigned threads : threadCounts) {
     double best = 1e30;
     uint64_t tokens = 0;
     for (int rep = 0; rep < std::max(1, r["repeat"].as<int>()); ++rep) {
       // A fresh tokenizer per pass: the word cache starts cold each time.
       Tokenizer fresh = loadTokenizer(tok.source());
       auto t0 = std::chrono::steady_clock::now();
-      auto ids = fresh.encodeBatch(texts, threads);
+      std::vector<std::vector<int32_t>> ids;
+      try {
+        ids = fresh.encodeBatch(texts, threads);
+      } catch (const std::exception &e) {
+        fail(e.what());
+      }
       best = std::min(best, since(t0));
       tokens = 0;
       for (auto &v : ids)
@@ -489,6 +511,10 @@ int main(int argc, char **argv) {
     if (cmd == "bench")
       return cmdBench(argc - 1, argv + 1);
   } catch (const cxxopts::exceptions::exception &e) {
+    fail(std::string(cmd) + ": " + e.what());
+  } catch (const std::exception &e) {
+    // The commands report their own errors; this keeps anything missed
+    // (std::bad_alloc, std::system_error) from ending in std::terminate.
     fail(std::string(cmd) + ": " + e.what());
   }
   std::cerr << "mind-data: error: unknown command '" << cmd << "'\n" << kUsage;

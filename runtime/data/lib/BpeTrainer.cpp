@@ -11,6 +11,7 @@
 #include <atomic>
 #include <mutex>
 #include <queue>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -110,8 +111,19 @@ void BpeTrainer::addTexts(const std::vector<std::string> &texts,
       impl->words[w] += c;
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back(work);
+  try {
+    for (unsigned t = 1; t < threads; ++t)
+      pool.emplace_back(work);
+  } catch (const std::system_error &e) {
+    // The threads already started stop at their next text and are joined
+    // (not std::terminate on a joinable std::thread); what they counted
+    // stays counted, as when a text is not valid UTF-8.
+    next = texts.size();
+    for (std::thread &t : pool)
+      t.join();
+    throw TokenizerError("cannot start " + std::to_string(threads) +
+                         " threads: " + e.what());
+  }
   work();
   for (std::thread &t : pool)
     t.join();

@@ -2,21 +2,29 @@
 
 #include "mind/data/Corpus.h"
 
+#include "Files.h"
 #include "mind/data/Shard.h"
 #include "mind/data/Tokenizer.h"
 
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <fcntl.h>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <random>
+#include <set>
+#include <sys/stat.h>
+#include <system_error>
 #include <thread>
+#include <unistd.h>
 
 using namespace mind::runtime;
 namespace fs = std::filesystem;
@@ -81,8 +89,16 @@ void parseJsonl(const RawBatch &raw, const CorpusOptions &opts,
       bad("not a JSON object");
       continue;
     }
+    // A key given twice: the last one counts, as in Python's json (which
+    // MiniMind reads corpora with); at_key would find the first.
     simdjson::dom::element value;
-    if (obj.at_key(opts.field).get(value)) {
+    bool found = false;
+    for (simdjson::dom::key_value_pair kv : obj)
+      if (kv.key == opts.field) {
+        value = kv.value;
+        found = true;
+      }
+    if (!found) {
       bad("missing \"" + opts.field + "\"");
       continue;
     }
@@ -156,6 +172,22 @@ void parseText(const RawBatch &raw, const CorpusOptions &opts,
     flush();
 }
 
+// Every input is checked before any is read, so that a bad second file
+// does not fail after the first has been encoded; and the thread count.
+void checkInputs(const std::vector<std::string> &files,
+                 const CorpusOptions &opts) {
+  if (opts.threads > kMaxCorpusThreads)
+    throw DataError("threads: " + std::to_string(opts.threads) +
+                    " is above the maximum, " +
+                    std::to_string(kMaxCorpusThreads));
+  for (const std::string &file : files)
+    if (file != "-") {
+      std::string problem = data_detail::inputFileProblem(file, "corpus");
+      if (!problem.empty())
+        throw DataError(problem);
+    }
+}
+
 uint64_t totalInputBytes(const std::vector<std::string> &files) {
   uint64_t total = 0;
   for (const std::string &f : files) {
@@ -173,9 +205,11 @@ void mind::runtime::runCorpusPipeline(
     const std::function<void(DocumentBatch &)> &work,
     const std::function<void(DocumentBatch &)> &consume,
     const std::function<void(uint64_t, uint64_t)> &progress) {
+  checkInputs(files, opts);
   unsigned threads = opts.threads
                          ? opts.threads
-                         : std::max(1u, std::thread::hardware_concurrency());
+                         : std::clamp(std::thread::hardware_concurrency(), 1u,
+                                      kMaxCorpusThreads);
   const uint64_t window = 2 * threads + 2; // batches in flight: bounds memory
   const uint64_t total = totalInputBytes(files);
 
@@ -293,10 +327,23 @@ void mind::runtime::runCorpusPipeline(
     }
   };
 
-  std::thread readerThread(reader);
+  // Workers first: they only wait, so if a thread cannot be created
+  // (std::system_error), those already running stop at once and the error
+  // is reported instead of std::terminate on a joinable std::thread.
   std::vector<std::thread> workers;
-  for (unsigned t = 0; t < threads; ++t)
-    workers.emplace_back(worker);
+  std::thread readerThread;
+  try {
+    for (unsigned t = 0; t < threads; ++t)
+      workers.emplace_back(worker);
+    readerThread = std::thread(reader);
+  } catch (const std::system_error &e) {
+    setError(std::make_exception_ptr(DataError("cannot start " +
+                                               std::to_string(threads + 1) +
+                                               " threads: " + e.what())));
+    for (std::thread &t : workers)
+      t.join();
+    std::rethrow_exception(error);
+  }
 
   uint64_t bytesDone = 0;
   for (;;) {
@@ -335,6 +382,189 @@ void mind::runtime::runCorpusPipeline(
     std::rethrow_exception(error);
 }
 
+namespace {
+// fsync of a directory, so that renames in it survive a crash.
+void syncDirectory(const fs::path &dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Where encode writes: a staging directory beside the output directory (in
+// the same parent, so on the same file system) that takes the place of the
+// old shards only once the whole new set is written. An encode that fails
+// (a malformed line in strict mode, a full disk) leaves the old shards as
+// they were, and the staging directory is removed.
+//
+// The swap: a new output directory is the staging directory renamed; one
+// holding only shards is exchanged with it in one rename (RENAME_EXCHANGE),
+// so that readers see the old set or the new one, never a mix; one holding
+// other files too keeps them, and each new shard is renamed in (replacing
+// the old one of that name), then the old shards left over are removed. Where
+// the parent cannot be written (a writable directory in a read-only parent) or
+// is another file system (a mount point), the staging directory is made inside
+// the output directory and each shard moved.
+class StagedOutput {
+public:
+  StagedOutput(const std::string &outputDir, bool overwrite);
+  ~StagedOutput() {
+    std::error_code ec;
+    if (!committed && !staging.empty())
+      fs::remove_all(staging, ec);
+  }
+  StagedOutput(const StagedOutput &) = delete;
+  StagedOutput &operator=(const StagedOutput &) = delete;
+
+  // Where shard `name` is written until commit().
+  std::string staged(const std::string &name) const {
+    return (staging / name).string();
+  }
+  // Makes the shards `names`, written in the staging directory, the output.
+  void commit(const std::vector<std::string> &names);
+
+private:
+  bool makeStaging(const fs::path &in);
+  bool holdsOnlyShards() const;
+  void moveEach(const std::vector<std::string> &names);
+
+  std::string shown; // the output directory as given, for messages
+  fs::path out, staging;
+  bool existed = false, inside = false, committed = false;
+  std::vector<fs::path> old;
+};
+
+StagedOutput::StagedOutput(const std::string &outputDir, bool overwrite)
+    : shown(outputDir) {
+  std::error_code ec;
+  fs::file_status st = fs::status(outputDir, ec);
+  existed = fs::exists(st);
+  if (existed && !fs::is_directory(st))
+    throw DataError(outputDir + ": is not a directory");
+  if (existed) {
+    // The directory itself, not a symbolic link to it: it is what is
+    // swapped.
+    out = fs::canonical(outputDir, ec);
+    if (ec)
+      throw DataError(outputDir + ": " + ec.message());
+    for (const auto &e : fs::directory_iterator(out, ec))
+      if (e.path().extension() == ".mtok")
+        old.push_back(e.path());
+    if (ec)
+      throw DataError(outputDir + ": cannot list: " + ec.message());
+    if (!old.empty() && !overwrite)
+      throw DataError(outputDir +
+                      ": already holds shards (remove them, or overwrite)");
+  } else {
+    out = fs::weakly_canonical(fs::absolute(outputDir), ec);
+    if (ec)
+      throw DataError(outputDir + ": " + ec.message());
+    if (out.filename().empty()) // "out/"
+      out = out.parent_path();
+    fs::create_directories(out.parent_path(), ec);
+    if (ec)
+      throw DataError(outputDir + ": cannot create: " + ec.message());
+  }
+  fs::path parent = out.parent_path();
+  struct stat po, oo;
+  bool beside = !existed ||
+                (out.has_relative_path() && ::stat(parent.c_str(), &po) == 0 &&
+                 ::stat(out.c_str(), &oo) == 0 && po.st_dev == oo.st_dev);
+  if (beside && makeStaging(parent))
+    return;
+  if (!existed)
+    throw DataError(parent.string() +
+                    ": cannot create a directory: " + std::strerror(errno));
+  inside = true;
+  if (!makeStaging(out))
+    throw DataError(outputDir + ": cannot create a directory in it: " +
+                    std::strerror(errno));
+}
+
+bool StagedOutput::makeStaging(const fs::path &in) {
+  std::random_device seed;
+  std::mt19937_64 rng(seed());
+  std::string prefix =
+      (inside ? std::string(".") : "." + out.filename().string() + ".") +
+      "encode-";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    char suffix[17];
+    std::snprintf(suffix, sizeof(suffix), "%016llx",
+                  static_cast<unsigned long long>(rng()));
+    fs::path p = in / (prefix + suffix);
+    if (::mkdir(p.c_str(), 0777) == 0) { // the umask applies, as to a new dir
+      staging = p;
+      return true;
+    }
+    if (errno != EEXIST)
+      return false;
+  }
+  return false;
+}
+
+bool StagedOutput::holdsOnlyShards() const {
+  std::error_code ec;
+  for (const auto &e : fs::directory_iterator(out, ec))
+    if (e.path().extension() != ".mtok" || !e.is_regular_file(ec) ||
+        e.is_symlink(ec))
+      return false;
+  return !ec;
+}
+
+void StagedOutput::commit(const std::vector<std::string> &names) {
+  std::error_code ec;
+  if (!existed) {
+    if (std::rename(staging.c_str(), out.c_str()) != 0)
+      throw DataError(shown + ": cannot move the new shards into place: " +
+                      std::strerror(errno));
+    committed = true;
+    syncDirectory(out.parent_path());
+    return;
+  }
+  // Not when it is the working directory, which would then be the old,
+  // removed one.
+  if (!inside && holdsOnlyShards() && !fs::equivalent(out, ".", ec)) {
+    // The new directory takes the old one's place: same mode and owner
+    // (chown only succeeds for root, who may be encoding for another user).
+    struct stat st;
+    if (::stat(out.c_str(), &st) == 0) {
+      ::chmod(staging.c_str(), st.st_mode & 07777);
+      if (::chown(staging.c_str(), st.st_uid, st.st_gid) != 0) {
+        // Not root: the directory is the caller's own, as the old one was.
+      }
+    }
+    if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, out.c_str(),
+                    RENAME_EXCHANGE) == 0) {
+      committed = true;
+      syncDirectory(out.parent_path());
+      fs::remove_all(staging, ec); // now the old shards
+      return;
+    }
+    // A file system without RENAME_EXCHANGE: one shard at a time.
+  }
+  moveEach(names);
+}
+
+void StagedOutput::moveEach(const std::vector<std::string> &names) {
+  std::set<fs::path> replaced;
+  for (const std::string &name : names) {
+    fs::path to = out / name;
+    if (std::rename((staging / name).c_str(), to.c_str()) != 0)
+      throw DataError(to.string() + ": cannot move the new shard into place: " +
+                      std::strerror(errno));
+    replaced.insert(to);
+  }
+  std::error_code ec;
+  for (const fs::path &p : old) // stale shards would mix with the new ones
+    if (!replaced.count(p))
+      fs::remove(p, ec);
+  committed = true;
+  syncDirectory(out);
+  fs::remove_all(staging, ec);
+}
+} // namespace
+
 EncodeStats mind::runtime::encodeCorpus(
     const Tokenizer &tokenizer, const std::vector<std::string> &files,
     const EncodeOptions &options,
@@ -343,27 +573,26 @@ EncodeStats mind::runtime::encodeCorpus(
   auto start = std::chrono::steady_clock::now();
   if (options.outputDir.empty())
     throw DataError("encode: no output directory");
-  std::error_code ec;
-  fs::create_directories(options.outputDir, ec);
-  if (ec)
-    throw DataError(options.outputDir + ": cannot create: " + ec.message());
-  std::vector<fs::path> old;
-  for (const auto &e : fs::directory_iterator(options.outputDir))
-    if (e.path().extension() == ".mtok")
-      old.push_back(e.path());
-  if (!old.empty() && !options.overwrite)
-    throw DataError(options.outputDir +
-                    ": already holds shards (remove them, or overwrite)");
-  for (const fs::path &p : old) // stale shards would mix with the new ones
-    fs::remove(p);
+  checkInputs(files, options.corpus); // before anything is created
+  StagedOutput output(options.outputDir, options.overwrite);
 
   EncodeStats stats;
+  std::vector<std::string> names;
+  // Declared after `output`, so destroyed first when an error unwinds.
   std::unique_ptr<ShardWriter> writer;
   auto closeShard = [&] {
     if (writer) {
       writer->finish();
       writer.reset();
     }
+  };
+  auto openShard = [&] {
+    char name[32];
+    std::snprintf(name, sizeof(name), "shard-%05zu.mtok", names.size());
+    names.push_back(name);
+    stats.shards.push_back((fs::path(options.outputDir) / name).string());
+    writer = std::make_unique<ShardWriter>(
+        output.staged(name), tokenizer.vocabSize(), tokenizer.hash());
   };
   auto work = [&](DocumentBatch &b) {
     b.tokenCounts.reserve(b.texts.size());
@@ -386,14 +615,8 @@ EncodeStats mind::runtime::encodeCorpus(
     for (uint32_t n : b.tokenCounts) {
       if (writer && writer->tokens() >= options.shardTokens)
         closeShard();
-      if (!writer) {
-        char name[32];
-        std::snprintf(name, sizeof(name), "shard-%05zu.mtok",
-                      stats.shards.size());
-        stats.shards.push_back((fs::path(options.outputDir) / name).string());
-        writer = std::make_unique<ShardWriter>(
-            stats.shards.back(), tokenizer.vocabSize(), tokenizer.hash());
-      }
+      if (!writer)
+        openShard();
       writer->addDocument(t, n);
       t += n;
       ++stats.documents;
@@ -407,22 +630,26 @@ EncodeStats mind::runtime::encodeCorpus(
     if (onProgress)
       onProgress(stats, total);
   };
-  try {
-    runCorpusPipeline(files, options.corpus, work, consume, progress);
-    if (stats.shards.empty()) { // an empty corpus still gives an (empty) shard
-      stats.shards.push_back(
-          (fs::path(options.outputDir) / "shard-00000.mtok").string());
-      writer = std::make_unique<ShardWriter>(
-          stats.shards.back(), tokenizer.vocabSize(), tokenizer.hash());
-    }
-    closeShard();
-  } catch (...) {
-    // No partial output: shards already finished are removed too.
-    writer.reset();
-    for (const std::string &s : stats.shards)
-      fs::remove(s, ec);
-    throw;
+  runCorpusPipeline(files, options.corpus, work, consume, progress);
+  // Malformed lines and not one document: a wrong --field or --format (or
+  // not a corpus at all), which an empty shard would hide.
+  if (stats.documents == 0 && stats.malformed > 0) {
+    std::string inputs = files.size() == 1
+                             ? (files[0] == "-" ? "stdin" : files[0])
+                             : std::to_string(files.size()) + " input files";
+    std::string lines = std::to_string(stats.malformed) + " malformed line" +
+                        (stats.malformed == 1 ? "" : "s");
+    throw DataError(inputs + ": no documents were read: " +
+                    (stats.emptyDocuments
+                         ? lines + " and " +
+                               std::to_string(stats.emptyDocuments) +
+                               " empty documents skipped"
+                         : "all " + lines + " skipped"));
   }
+  if (names.empty()) // an empty corpus still gives an (empty) shard
+    openShard();
+  closeShard();
+  output.commit(names);
   stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();

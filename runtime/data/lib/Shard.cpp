@@ -150,11 +150,21 @@ Shard::~Shard() {
 Shard Shard::open(const std::string &path, bool verify) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    fail(path, std::string("cannot open: ") + std::strerror(errno));
+    fail(path, errno == ENOENT
+                   ? std::string("no such file")
+                   : std::string("cannot open: ") + std::strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0) {
     ::close(fd);
     fail(path, "cannot stat");
+  }
+  // A directory opens, then fails to map ("No such device"); a pipe cannot
+  // be mapped either.
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(path, S_ISDIR(st.st_mode) ? "is a directory, expected a shard file"
+                                   : "not a regular file, expected a shard "
+                                     "file");
   }
   Shard s;
   s.filePath = path;

@@ -2,6 +2,7 @@
 
 #include "mind/data/TokenData.h"
 
+#include "Files.h"
 #include "mind/data/Dataset.h"
 #include "mind/io/Safetensors.h"
 
@@ -95,6 +96,14 @@ bool isShardPath(const std::string &path) {
 std::shared_ptr<const SampleSource>
 mind::runtime::openTokenSamples(const std::string &path, int64_t length,
                                 int64_t vocab) {
+  // A directory is one of shards; anything else must exist (else it read
+  // as a text file of no ids, or failed in whichever reader it reached).
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    std::string problem = data_detail::inputFileProblem(path, "token");
+    if (!problem.empty())
+      throw std::runtime_error(problem);
+  }
   if (isShardPath(path)) {
     // MiniMind's PretrainDataset: one document per sample.
     DatasetOptions opts;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <queue>
+#include <system_error>
 #include <thread>
 
 using namespace mind::runtime;
@@ -273,8 +274,18 @@ Tokenizer::encodeBatch(const std::vector<std::string> &texts,
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back(work);
+  try {
+    for (unsigned t = 1; t < threads; ++t)
+      pool.emplace_back(work);
+  } catch (const std::system_error &e) {
+    // The threads already started stop at their next chunk; joining them
+    // (not std::terminate on a joinable std::thread) before reporting.
+    failed = true;
+    for (std::thread &t : pool)
+      t.join();
+    throw TokenizerError("cannot start " + std::to_string(threads) +
+                         " threads: " + e.what());
+  }
   work();
   for (std::thread &t : pool)
     t.join();

@@ -47,9 +47,14 @@ struct CorpusOptions {
   bool keepEmpty = false;
   /// Input bytes per batch handed to a worker.
   size_t batchBytes = 256 << 10;
-  /// Worker threads (0: hardware concurrency).
+  /// Worker threads (0: hardware concurrency); at most kMaxCorpusThreads.
   unsigned threads = 0;
 };
+
+/// The most worker threads a corpus pipeline takes: far more than cores on
+/// any machine, and each one holds batches in flight (2 x threads + 2 of
+/// `batchBytes`), so more is a mistake (e.g. --threads 100000).
+constexpr unsigned kMaxCorpusThreads = 1024;
 
 struct MalformedLine {
   std::string file;
@@ -78,7 +83,9 @@ struct DocumentBatch {
 /// receives the bytes consumed so far and the total (0 when unknown).
 /// Strict mode throws DataError("file:line: reason") at the first malformed
 /// line, before consuming its batch. Exceptions of `work` or `consume` stop
-/// the pipeline and propagate.
+/// the pipeline and propagate. Every input is checked first: a directory or
+/// a missing file is a DataError naming it; so is more than
+/// kMaxCorpusThreads threads, or threads the system cannot start.
 void runCorpusPipeline(
     const std::vector<std::string> &files, const CorpusOptions &options,
     const std::function<void(DocumentBatch &)> &work,
@@ -92,7 +99,10 @@ struct EncodeOptions {
   /// A new shard starts once this many tokens are written (documents are
   /// never split), which bounds the per-shard index held in memory.
   uint64_t shardTokens = uint64_t(1) << 30;
-  /// Remove existing *.mtok files of outputDir first (else they are an error).
+  /// Replace the *.mtok files already in outputDir (else they are an
+  /// error). They are replaced only once the new set is complete: the new
+  /// shards are written to a directory beside outputDir, so an encode that
+  /// fails leaves the old shards as they were.
   bool overwrite = false;
 };
 
@@ -105,6 +115,8 @@ struct EncodeStats {
 
 /// Encodes a corpus into token shards. `onMalformed` sees each skipped line
 /// in order; `onProgress` sees the running totals and the total input size.
+/// Throws DataError (and writes nothing) when a corpus has malformed lines
+/// but not one document: that is a wrong --field or --format, not data.
 EncodeStats encodeCorpus(
     const Tokenizer &tokenizer, const std::vector<std::string> &files,
     const EncodeOptions &options,
