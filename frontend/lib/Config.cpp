@@ -2,6 +2,8 @@
 
 #include "mind/Frontend/Config.h"
 
+#include "mind/abi/Files.h"
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -75,6 +77,10 @@ const std::set<std::string> kHfKeys = {
 // Sizes are capped so that every product the compiler forms from two of them
 // (e.g. vocab * hidden) stays far from int64 overflow.
 constexpr int64_t kMaxSize = std::numeric_limits<int32_t>::max();
+// Far above any MiniMind model (8-16 layers, 4-8 experts); they keep the IR
+// of a config (one argument per weight) to a size that builds in seconds.
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxExperts = 256;
 
 class Reporter {
 public:
@@ -163,6 +169,13 @@ json parseJson(const std::string &text, const std::string &file) {
     throw ConfigError(file + ":" + std::to_string(line) + ":" +
                       std::to_string(at - lineStart + 1) +
                       ": JSON syntax error: " + detail);
+  } catch (const json::exception &e) {
+    // Valid syntax nlohmann cannot hold, e.g. a number such as 1e400.
+    std::string detail = e.what();
+    size_t bracket = detail.find("] ");
+    throw ConfigError(file + ": invalid JSON: " +
+                      (bracket == std::string::npos ? detail
+                                                    : detail.substr(bracket + 2)));
   }
   if (!duplicate.empty())
     throw ConfigError(file + ": field '" + duplicate +
@@ -200,12 +213,14 @@ void parseRopeScaling(const json &v, MiniMindConfig &c, const Reporter &r,
   }
 }
 
-void checkSize(int64_t value, const char *key, const Reporter &r) {
+void checkSize(int64_t value, const char *key, const Reporter &r,
+               int64_t limit = kMaxSize, const char *why = nullptr) {
   if (value <= 0)
     r.fail(key, "must be positive (got " + std::to_string(value) + ")");
-  if (value > kMaxSize)
-    r.fail(key, "must be at most " + std::to_string(kMaxSize) + " (got " +
-                    std::to_string(value) + ")");
+  if (value > limit)
+    r.fail(key, "must be at most " + std::to_string(limit) + " (got " +
+                    std::to_string(value) + ")" +
+                    (why ? std::string(": ") + why : std::string()));
 }
 
 std::string num(double v) {
@@ -283,6 +298,9 @@ ConfigParseResult parseConfig(const std::string &jsonText,
 }
 
 ConfigParseResult loadConfig(const std::string &path) {
+  if (std::string problem = runtime::regularFileProblem(path, "config");
+      !problem.empty())
+    throw ConfigError(problem);
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw ConfigError(path + ": cannot open config file");
@@ -297,7 +315,8 @@ void validateConfig(const MiniMindConfig &c, const std::string &fileName) {
   Reporter r(fileName);
   // Sizes first: the divisibility rules below divide by them.
   checkSize(c.hiddenSize, "hidden_size", r);
-  checkSize(c.numHiddenLayers, "num_hidden_layers", r);
+  checkSize(c.numHiddenLayers, "num_hidden_layers", r, kMaxLayers,
+            "a limit of mindc's, far above any MiniMind model");
   checkSize(c.numAttentionHeads, "num_attention_heads", r);
   checkSize(c.numKeyValueHeads, "num_key_value_heads", r);
   checkSize(c.vocabSize, "vocab_size", r);
@@ -306,7 +325,8 @@ void validateConfig(const MiniMindConfig &c, const std::string &fileName) {
   checkSize(c.maxPositionEmbeddings, "max_position_embeddings", r);
   // Checked even for dense configs so that flipping use_moe never turns a
   // valid file into an invalid one.
-  checkSize(c.nRoutedExperts, "n_routed_experts", r);
+  checkSize(c.nRoutedExperts, "n_routed_experts", r, kMaxExperts,
+            "mindc's routing kernels count experts in shared memory");
   checkSize(c.numExpertsPerTok, "num_experts_per_tok", r);
 
   if (c.hiddenSize % c.numAttentionHeads != 0)
@@ -331,8 +351,9 @@ void validateConfig(const MiniMindConfig &c, const std::string &fileName) {
   if (c.nSharedExperts < 0)
     r.fail("n_shared_experts", "must be non-negative (got " +
                                    std::to_string(c.nSharedExperts) + ")");
-  if (c.nSharedExperts > kMaxSize)
-    r.fail("n_shared_experts", "must be at most " + std::to_string(kMaxSize));
+  if (c.nSharedExperts > kMaxExperts)
+    r.fail("n_shared_experts", "must be at most " +
+                                   std::to_string(kMaxExperts));
   // `!(x > 0)` also rejects NaN, which a hand-built config could carry.
   if (!(c.rmsNormEps > 0) || !std::isfinite(c.rmsNormEps))
     r.fail("rms_norm_eps", "must be positive (got " + num(c.rmsNormEps) + ")");
@@ -371,8 +392,13 @@ void validateConfig(const MiniMindConfig &c, const std::string &fileName) {
   if (!(s.attentionFactor > 0) || !std::isfinite(s.attentionFactor))
     r.fail("rope_scaling.attention_factor",
            "must be positive (got " + num(s.attentionFactor) + ")");
-  if (!std::isfinite(s.betaFast) || !std::isfinite(s.betaSlow))
-    r.fail("rope_scaling.beta_fast", "beta_fast and beta_slow must be finite");
+  // YaRN takes log(original_max / (2 pi beta)): both must be positive.
+  if (!(s.betaFast > 0) || !std::isfinite(s.betaFast))
+    r.fail("rope_scaling.beta_fast",
+           "must be positive and finite (got " + num(s.betaFast) + ")");
+  if (!(s.betaSlow > 0) || !std::isfinite(s.betaSlow))
+    r.fail("rope_scaling.beta_slow",
+           "must be positive and finite (got " + num(s.betaSlow) + ")");
 }
 
 json toJson(const MiniMindConfig &c) {

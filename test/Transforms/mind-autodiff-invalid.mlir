@@ -1,4 +1,6 @@
 // RUN: mind-opt %s -split-input-file -mind-autodiff -verify-diagnostics
+// RUN: not mind-opt %s -split-input-file "-mind-autodiff=train-step=" 2>&1 | FileCheck %s --check-prefix=EMPTY
+// EMPTY: mind-autodiff: the forward and train-step options must name functions (got 'forward' and '')
 
 // expected-error @below {{mind-autodiff: no function named 'forward' to differentiate}}
 module {

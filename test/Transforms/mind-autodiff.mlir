@@ -56,3 +56,18 @@ func.func @forward(%x: tensor<2x3x4xf32> {mind.param = "x"},
   %b = mind.cross_entropy %x, %t, %m : (tensor<2x3x4xf32>, tensor<2x3xi64>, tensor<2x3xi64>) -> tensor<f32>
   return %a, %b : tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// A linear layer over an empty contracted dimension (K = 0) differentiates
+// like any other: its inputs flatten to [rows, 0] (no division by K).
+// CHECK-LABEL: func.func @train_step
+// CHECK:         mind.reshape %{{.*}} : (tensor<2x3x0xf32>) -> tensor<6x0xf32>
+// CHECK:         mind.matmul %{{.*}}, %{{.*}} : (tensor<6x5xf32>, tensor<5x0xf32>) -> tensor<6x0xf32>
+// CHECK:         mind.matmul %{{.*}}, %{{.*}} {transpose_lhs = true} : (tensor<6x5xf32>, tensor<6x0xf32>) -> tensor<5x0xf32>
+func.func @forward(%x: tensor<2x3x0xf32> {mind.param = "x"}, %w: tensor<5x0xf32> {mind.param = "w"},
+                   %t: tensor<2x3xi64>, %m: tensor<2x3xi64>) -> tensor<f32> {
+  %y = mind.linear %x, %w : (tensor<2x3x0xf32>, tensor<5x0xf32>) -> tensor<2x3x5xf32>
+  %a = mind.cross_entropy %y, %t, %m : (tensor<2x3x5xf32>, tensor<2x3xi64>, tensor<2x3xi64>) -> tensor<f32>
+  return %a : tensor<f32>
+}

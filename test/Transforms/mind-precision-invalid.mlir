@@ -8,3 +8,4 @@ module {
     return %x : tensor<f32>
   }
 }
+

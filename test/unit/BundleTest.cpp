@@ -474,7 +474,10 @@ TEST_F(BundleFiles, RoundTripsThroughAFile) {
   writeBundle(b, p);
   EXPECT_NE(access((p + ".tmp").c_str(), F_OK), 0);
   expectSameBundle(readBundle(p), b);
-  expectError<BundleError>([&] { readBundle(path("missing")); }, "cannot open");
+  expectError<BundleError>([&] { readBundle(path("missing")); },
+                           "missing: no such file");
+  expectError<BundleError>([&] { readBundle(dir); },
+                           "is a directory, expected a bundle file");
 }
 
 TEST(Bundle, RefusesToWriteAnInvalidPlan) {

@@ -213,7 +213,24 @@ TEST(ConfigTest, ValidationRulesNameTheField) {
                       "must be in [0, vocab_size)");
   EXPECT_CONFIG_ERROR(R"({"tie_word_embeddings": false})",
                       "tie_word_embeddings", "ties lm_head");
+  // Sizes mindc refuses up front (the IR has an argument per weight).
+  EXPECT_CONFIG_ERROR(R"({"num_hidden_layers": 1025})", "num_hidden_layers",
+                      "must be at most 1024 (got 1025): a limit of mindc's");
+  EXPECT_CONFIG_ERROR(R"({"use_moe": true, "n_routed_experts": 100000})",
+                      "n_routed_experts",
+                      "must be at most 256 (got 100000): mindc's routing "
+                      "kernels");
+  EXPECT_CONFIG_ERROR(R"({"n_shared_experts": 257})", "n_shared_experts",
+                      "must be at most 256");
+  // YaRN's logarithms need positive betas.
+  EXPECT_CONFIG_ERROR(
+      R"({"inference_rope_scaling": true, "rope_scaling": {"type": "yarn", "factor": 16, "original_max_position_embeddings": 2048, "beta_fast": -5, "beta_slow": 1}})",
+      "rope_scaling.beta_fast", "must be positive and finite (got -5)");
+  EXPECT_CONFIG_ERROR(
+      R"({"inference_rope_scaling": true, "rope_scaling": {"type": "yarn", "factor": 16, "original_max_position_embeddings": 2048, "beta_fast": 32, "beta_slow": 0}})",
+      "rope_scaling.beta_slow", "must be positive and finite (got 0)");
   // Valid edge cases.
+  EXPECT_NO_THROW(parseConfig(R"({"num_hidden_layers": 1024})", kFile));
   EXPECT_NO_THROW(parseConfig(R"({"n_shared_experts": 0, "dropout": 0.5,
                                   "num_experts_per_tok": 4})",
                               kFile));
@@ -302,13 +319,22 @@ TEST(ConfigTest, ToJsonRoundTrips) {
 }
 
 TEST(ConfigTest, LoadConfigErrors) {
-  try {
-    loadConfig("/nonexistent/c.json");
-    FAIL();
-  } catch (const ConfigError &e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/c.json: cannot open"),
-              std::string::npos);
-  }
+  auto messageOf = [](const std::string &path) {
+    try {
+      loadConfig(path);
+    } catch (const ConfigError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(messageOf("/nonexistent/c.json"), "/nonexistent/c.json: no such file");
+  std::string dir = std::string(MIND_SOURCE_DIR) + "/configs";
+  EXPECT_EQ(messageOf(dir), dir + ": is a directory, expected a config file");
+}
+
+TEST(ConfigTest, NumbersJsonCannotHoldNameTheFile) {
+  std::string msg = errorOf(R"({"rope_theta": 1e400})");
+  EXPECT_EQ(msg.rfind("configs/x.json: invalid JSON: ", 0), 0u) << msg;
 }
 
 TEST(ConfigTest, EveryShippedConfigParses) {

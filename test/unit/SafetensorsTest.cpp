@@ -281,7 +281,12 @@ TEST_F(SafetensorsTest, FileShorterThan8Bytes) {
 }
 
 TEST_F(SafetensorsTest, MissingFile) {
-  EXPECT_ERROR(dir_ + "/nope.safetensors", "cannot open");
+  EXPECT_ERROR(dir_ + "/nope.safetensors", "nope.safetensors: no such file");
+}
+
+TEST_F(SafetensorsTest, DirectoryIsNamedAsOne) {
+  // Mapping a directory used to fail with "No such device".
+  EXPECT_ERROR(dir_, "is a directory, expected a safetensors file");
 }
 
 TEST_F(SafetensorsTest, HeaderLongerThanFile) {

@@ -22,6 +22,7 @@
 #include "mind/InitAll.h"
 #include "mind/Interpreter/CpuTrainer.h"
 #include "mind/Pipelines/Pipelines.h"
+#include "mind/abi/Files.h"
 #include "mind/io/Checkpoint.h"
 #include "mind/io/Safetensors.h"
 
@@ -413,6 +414,8 @@ int runCompile(MLIRContext &ctx, const char *argv0) {
   if (emitKind != "trainer" && emitKind != "bundle" && emitKind != "cuda")
     fail("--emit must be 'trainer', 'bundle' or 'cuda', got '" + emitKind +
          "'");
+  if (mind::runtime::sameFile(outPath, inputPath))
+    fail("-o " + outPath + " is the input: compiling would overwrite it");
   Input in = loadInput(ctx);
   if (emitKind != "cuda" && !in.config.is_object())
     fail(inputPath + ": a module needs a mind.config attribute (the "
@@ -477,6 +480,13 @@ int runEval(MLIRContext &ctx) {
     fail("eval needs --weights, --batch and -o");
   if (accumulationSteps < 1)
     fail("--accumulation_steps must be positive");
+  const std::pair<const char *, const std::string *> inputs[] = {
+      {"the config file", &inputPath.getValue()},
+      {"the --weights file", &weightsPath.getValue()},
+      {"the --batch file", &batchPath.getValue()}};
+  for (const auto &[what, path] : inputs)
+    if (mind::runtime::sameFile(outPath, *path))
+      fail("-o " + outPath + " is " + what + ": writing would overwrite it");
   auto cfg = loadConfigOrDie();
   try {
     auto batch = mind::runtime::SafetensorsFile::load(batchPath);
@@ -538,6 +548,25 @@ int runEval(MLIRContext &ctx) {
   }
   return 0;
 }
+
+/// An option given to a command that ignores it (`mindc compile
+/// --stage=forward`) is an error, not silently dropped.
+void rejectOptionsOfOtherCommands(
+    const std::string &toolName,
+    const std::vector<const cl::OptionCategory *> &cats) {
+  for (auto &entry : cl::getRegisteredOptions()) {
+    cl::Option *opt = entry.second;
+    if (opt->getNumOccurrences() == 0 || entry.first != opt->ArgStr)
+      continue;
+    bool known = llvm::any_of(opt->Categories, [&](cl::OptionCategory *c) {
+      return llvm::is_contained(cats, c);
+    });
+    if (!known)
+      fail((opt->ArgStr.size() > 1 ? "--" : "-") + opt->ArgStr.str() +
+           " is not an option of " + toolName +
+           " (see '" + toolName + " --help')");
+  }
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -582,6 +611,7 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(cats);
   cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                               kOverview);
+  rejectOptionsOfOtherCommands(toolName, cats);
 
   DialectRegistry registry;
   mind::registerAllDialects(registry);

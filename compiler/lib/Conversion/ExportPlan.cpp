@@ -45,6 +45,7 @@ std::string labelOf(Operation *step, const std::string &fallback) {
 FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
   ExportedPlan out;
   runtime::Plan &plan = out.plan;
+  SymbolTableCollection symbols;
   if (!step.getArenaBytes())
     return step.emitOpError("has no arena size (run mind-plan-memory)");
   plan.arenaBytes = static_cast<uint64_t>(*step.getArenaBytes());
@@ -69,7 +70,7 @@ FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
       out.emittedSource += e.getSource().str() + "\n";
     } else if (auto k = dyn_cast<plan::KernelOp>(op)) {
       FailureOr<std::vector<kabi::ResolvedParam>> params =
-          plan::kernelParams(k);
+          plan::kernelParams(k, symbols);
       if (failed(params))
         return failure();
       auto [it, inserted] = kernelIds.try_emplace(

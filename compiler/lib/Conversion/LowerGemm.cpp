@@ -15,7 +15,7 @@ namespace mind {
 static LogicalResult lowerOp(LinearOp o, PlanLowering &L) {
   auto w = tensorOf(o.getWeight()).getShape();
   L.gemm(o.getInput(), o.getWeight(), o.getResult(),
-         numel(o.getInput()) / w[1], w[0], w[1], /*transA=*/false,
+         leadingRows(o.getInput()), w[0], w[1], /*transA=*/false,
          /*transB=*/true, /*beta=*/0.0f);
   return success();
 }

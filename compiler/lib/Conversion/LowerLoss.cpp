@@ -10,14 +10,14 @@ using mind::runtime::kabi::I64;
 namespace mind {
 
 static LogicalResult lowerOp(SoftmaxOp o, PlanLowering &L) {
-  int64_t c = lastDim(o.getInput()), rows = numel(o.getInput()) / c;
+  int64_t c = lastDim(o.getInput()), rows = leadingRows(o.getInput());
   L.kernel(k::softmax(L.dtypeOf(o.getInput()), rows, c), L.buf(o.getInput()),
            L.buf(o.getResult()), I64(rows), I64(c));
   return success();
 }
 
 static LogicalResult lowerOp(SoftmaxGradOp o, PlanLowering &L) {
-  int64_t c = lastDim(o.getOutput()), rows = numel(o.getOutput()) / c;
+  int64_t c = lastDim(o.getOutput()), rows = leadingRows(o.getOutput());
   L.kernel(k::softmaxGrad(L.dtypeOf(o.getOutput()), rows, c),
            L.buf(o.getOutput()), L.buf(o.getGrad()), L.buf(o.getResult()),
            I64(rows), I64(c));
@@ -27,7 +27,7 @@ static LogicalResult lowerOp(SoftmaxGradOp o, PlanLowering &L) {
 /// Per-row losses into a workspace, then one block sums them in a fixed
 /// order (deterministic, no memset).
 static LogicalResult lowerOp(CrossEntropyOp o, PlanLowering &L) {
-  int64_t v = lastDim(o.getLogits()), rows = numel(o.getLogits()) / v;
+  int64_t v = lastDim(o.getLogits()), rows = leadingRows(o.getLogits());
   Value rowLoss = L.workspace("ce_row_loss", DType::F32, {rows});
   L.kernel(k::crossEntropy(L.dtypeOf(o.getLogits()), rows, v),
            L.buf(o.getLogits()), L.buf(o.getTargets()), L.buf(o.getMask()),
@@ -38,7 +38,7 @@ static LogicalResult lowerOp(CrossEntropyOp o, PlanLowering &L) {
 }
 
 static LogicalResult lowerOp(CrossEntropyGradOp o, PlanLowering &L) {
-  int64_t v = lastDim(o.getLogits()), rows = numel(o.getLogits()) / v;
+  int64_t v = lastDim(o.getLogits()), rows = leadingRows(o.getLogits());
   Value norm = L.workspace("ce_mask_sum", DType::F32, {1});
   L.kernel(k::crossEntropyMaskSum(rows), L.buf(o.getMask()), L.buf(norm),
            I64(rows));

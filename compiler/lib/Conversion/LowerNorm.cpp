@@ -11,7 +11,7 @@ using mind::runtime::kabi::I64;
 namespace mind {
 
 static LogicalResult lowerOp(RMSNormOp o, PlanLowering &L) {
-  int64_t h = lastDim(o.getInput()), rows = numel(o.getInput()) / h;
+  int64_t h = lastDim(o.getInput()), rows = leadingRows(o.getInput());
   L.kernel(k::rmsnorm(L.dtypeOf(o.getInput()), L.dtypeOf(o.getWeight()), rows,
                       h),
            L.buf(o.getInput()), L.buf(o.getWeight()), L.buf(o.getResult()),
@@ -22,7 +22,7 @@ static LogicalResult lowerOp(RMSNormOp o, PlanLowering &L) {
 /// dx, then dw from the per-block partial sums, straight into the fp32
 /// accumulator when the weight gradient is a marked gradient producer.
 static LogicalResult lowerOp(RMSNormGradOp o, PlanLowering &L) {
-  int64_t h = lastDim(o.getInput()), rows = numel(o.getInput()) / h;
+  int64_t h = lastDim(o.getInput()), rows = leadingRows(o.getInput());
   if (L.dtypeOf(o.getWeightGrad()) != DType::F32)
     return o.emitOpError("lower-to-plan: the weight gradient must be f32 "
                          "(an f32 master weight)");

@@ -58,6 +58,14 @@ inline mlir::RankedTensorType tensorOf(mlir::Value v) {
 }
 inline int64_t numel(mlir::Value v) { return tensorOf(v).getNumElements(); }
 inline int64_t lastDim(mlir::Value v) { return tensorOf(v).getShape().back(); }
+/// The product of all but the last dim: rows of a row-wise op (not
+/// numel / lastDim, which divides by zero for an empty last dim).
+inline int64_t leadingRows(mlir::Value v) {
+  int64_t rows = 1;
+  for (int64_t d : tensorOf(v).getShape().drop_back())
+    rows *= d;
+  return rows;
+}
 inline std::vector<int64_t> shapeOf(mlir::Value v) {
   auto s = tensorOf(v).getShape();
   return {s.begin(), s.end()};

@@ -60,6 +60,10 @@ DType PlanLowering::dtypeOf(Value v) {
 
 Value PlanLowering::newBuffer(plan::BufferKind kind, const std::string &name,
                               MemRefType type) {
+  if (type.getNumElements() == 0)
+    throw std::invalid_argument("'" + name +
+                                "' is an empty tensor: nothing to run on "
+                                "the GPU (every dimension must be positive)");
   Location loc = current ? current->getLoc() : step.getLoc();
   // After the last buffer, i.e. before every step (the insertion point is
   // taken now: steps appended since the last buffer come after it).
@@ -198,7 +202,8 @@ void PlanLowering::launchKernel(const runtime::LaunchConfig &launch,
   attribute(k);
   // A launch the kernel's signature rejects (the op's operand types have no
   // kernel) is reported here, at the op, not after the pass.
-  FailureOr<std::vector<kabi::ResolvedParam>> params = plan::kernelParams(k);
+  FailureOr<std::vector<kabi::ResolvedParam>> params =
+      plan::kernelParams(k, symbols);
   if (failed(params))
     throw std::invalid_argument("no such kernel");
   try {
@@ -216,10 +221,12 @@ void PlanLowering::emittedKernel(Operation *op) {
   FailureOr<EmittedKernel> k = emitElementwiseKernel(op);
   if (failed(k))
     throw std::invalid_argument("the elementwise emitter failed");
-  if (emittedKernels.insert(k->name).second)
-    plan::EmittedKernelOp::create(steps, op->getLoc(), k->name,
-                                  op->getNumOperands(), op->getNumResults(),
-                                  k->source);
+  if (emittedKernels.insert(k->name).second) {
+    auto def = plan::EmittedKernelOp::create(
+        steps, op->getLoc(), k->name, op->getNumOperands(),
+        op->getNumResults(), k->source);
+    symbols.getSymbolTable(def->getParentOp()).insert(def);
+  }
   int64_t n = cast<RankedTensorType>(op->getResult(0).getType())
                   .getNumElements();
   runtime::LaunchConfig cfg;

@@ -56,6 +56,12 @@ struct MindAutodiffPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (forwardName.empty() || trainStepName.empty()) {
+      module.emitError() << "mind-autodiff: the forward and train-step "
+                            "options must name functions (got '"
+                         << forwardName << "' and '" << trainStepName << "')";
+      return signalPassFailure();
+    }
     auto forward = module.lookupSymbol<func::FuncOp>(forwardName);
     if (!forward) {
       module.emitError() << "mind-autodiff: no function named '"
@@ -106,12 +112,15 @@ struct MindAutodiffPass
       if (!done)
         step.erase();
     });
+    // All attributes at once (one set*Attr per argument is quadratic).
+    SmallVector<DictionaryAttr> argAttrs;
     for (unsigned i = 0, e = forward.getNumArguments(); i < e; ++i)
-      step.setArgAttrs(i, forward.getArgAttrDict(i)
-                              ? forward.getArgAttrDict(i).getValue()
-                              : ArrayRef<NamedAttribute>{});
-    step.setArgAttr(forward.getNumArguments(), "mind.input",
-                    builder.getStringAttr("grad_scale"));
+      argAttrs.push_back(forward.getArgAttrDict(i)
+                             ? forward.getArgAttrDict(i)
+                             : builder.getDictionaryAttr({}));
+    argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "mind.input", builder.getStringAttr("grad_scale"))));
+    step.setAllArgAttrs(argAttrs);
 
     // Clone the forward body.
     Block *body = step.addEntryBlock();
@@ -155,10 +164,15 @@ struct MindAutodiffPass
       results.push_back(g);
     }
     func::ReturnOp::create(builder, loc, results);
-    unsigned numLosses = forward.getNumResults();
-    for (auto [k, i] : llvm::enumerate(paramArgs))
-      step.setResultAttr(numLosses + k, kGradAttr,
-                         forward.getArgAttr(i, kParamAttr));
+    SmallVector<DictionaryAttr> resultAttrs;
+    for (unsigned i = 0, e = forward.getNumResults(); i < e; ++i)
+      resultAttrs.push_back(forward.getResultAttrDict(i)
+                                ? forward.getResultAttrDict(i)
+                                : builder.getDictionaryAttr({}));
+    for (unsigned i : paramArgs)
+      resultAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+          kGradAttr, forward.getArgAttr(i, kParamAttr))));
+    step.setAllResultAttrs(resultAttrs);
     done = true;
     return success();
   }

@@ -158,6 +158,12 @@ struct MindPrecisionPass
                          << "'";
       return signalPassFailure();
     }
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError() << "mind-precision: '" << funcName
+                       << "' must have a single-block body (not a "
+                          "declaration)";
+      return signalPassFailure();
+    }
     PrecisionRewriter(compute).rewrite(func);
     if (failed(mlir::verify(func)))
       signalPassFailure();

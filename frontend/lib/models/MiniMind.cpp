@@ -164,15 +164,20 @@ OwningOpRef<ModuleOp> mind::buildMiniMindForward(MLIRContext &context,
                                                        {scalar, scalar}));
   Block *body = func.addEntryBlock();
   llvm::StringMap<Value> params;
+  // All argument attributes at once: one setArgAttr per argument rebuilds
+  // the whole list each time (quadratic in the parameter count).
+  SmallVector<DictionaryAttr> argAttrs;
   for (auto [i, entry] : llvm::enumerate(shapes)) {
-    func.setArgAttr(i, "mind.param", builder.getStringAttr(entry.first));
+    argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "mind.param", builder.getStringAttr(entry.first))));
     params[entry.first] = body->getArgument(i);
   }
   unsigned firstInput = shapes.size();
   const char *inputNames[] = {"ids", "targets", "mask"};
   for (unsigned j = 0; j < 3; ++j)
-    func.setArgAttr(firstInput + j, "mind.input",
-                    builder.getStringAttr(inputNames[j]));
+    argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
+        "mind.input", builder.getStringAttr(inputNames[j]))));
+  func.setAllArgAttrs(argAttrs);
 
   builder.setInsertionPointToEnd(body);
   GraphBuilder g(builder, loc, f32);

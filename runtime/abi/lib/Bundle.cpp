@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mind/abi/Bundle.h"
+#include "mind/abi/Files.h"
 
 #include "mind/abi/AtomicFile.h"
 
@@ -220,6 +221,9 @@ Bundle readBundleFromBytes(const uint8_t *data, size_t size,
 }
 
 Bundle readBundle(const std::string &path) {
+  if (std::string problem = regularFileProblem(path, "bundle");
+      !problem.empty())
+    throw BundleError(problem);
   std::vector<uint8_t> bytes = readFile(path);
   return readBundleFromBytes(bytes.data(), bytes.size(), path);
 }

@@ -2,7 +2,7 @@
 
 #include "mind/data/Corpus.h"
 
-#include "Files.h"
+#include "mind/abi/Files.h"
 #include "mind/data/Shard.h"
 #include "mind/data/Tokenizer.h"
 
@@ -182,7 +182,7 @@ void checkInputs(const std::vector<std::string> &files,
                     std::to_string(kMaxCorpusThreads));
   for (const std::string &file : files)
     if (file != "-") {
-      std::string problem = data_detail::inputFileProblem(file, "corpus");
+      std::string problem = inputFileProblem(file, "corpus");
       if (!problem.empty())
         throw DataError(problem);
     }

@@ -2,7 +2,7 @@
 
 #include "mind/data/TokenData.h"
 
-#include "Files.h"
+#include "mind/abi/Files.h"
 #include "mind/data/Dataset.h"
 #include "mind/io/Safetensors.h"
 
@@ -100,7 +100,7 @@ mind::runtime::openTokenSamples(const std::string &path, int64_t length,
   // as a text file of no ids, or failed in whichever reader it reached).
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) {
-    std::string problem = data_detail::inputFileProblem(path, "token");
+    std::string problem = inputFileProblem(path, "token");
     if (!problem.empty())
       throw std::runtime_error(problem);
   }

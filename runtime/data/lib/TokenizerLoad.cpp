@@ -1,7 +1,7 @@
 //===- TokenizerLoad.cpp - reading tokenizer.json -------------------------===//
 
 #include "ByteLevel.h"
-#include "Files.h"
+#include "mind/abi/Files.h"
 #include "TokenizerImpl.h"
 
 #include <algorithm>
@@ -423,7 +423,7 @@ Tokenizer Tokenizer::fromJson(std::string_view text, const std::string &name) {
 }
 
 Tokenizer Tokenizer::fromFile(const std::string &path) {
-  std::string problem = data_detail::inputFileProblem(path, "tokenizer");
+  std::string problem = inputFileProblem(path, "tokenizer");
   if (!problem.empty())
     throw TokenizerError(problem);
   std::ifstream in(path, std::ios::binary);

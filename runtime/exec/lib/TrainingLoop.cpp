@@ -2,16 +2,21 @@
 
 #include "mind/exec/TrainingLoop.h"
 
+#include "mind/abi/Files.h"
 #include "mind/data/Dataset.h"
+#include "mind/data/Shard.h"
 #include "mind/exec/Optimizer.h"
 #include "mind/io/Sha256.h"
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 
@@ -81,6 +86,52 @@ bool saveCheckpoint(const SaveContext &c, TrainingBackend &backend,
   return true;
 }
 
+/// --tokenizer must be the tokenizer the shards were encoded with (their
+/// headers carry its FNV-1a hash).
+void checkTokenizer(const std::string &tokenizer, const SampleSource &data) {
+  auto *shards = dynamic_cast<const Dataset *>(&data);
+  if (tokenizer == "none" || !shards || shards->tokenizerHash() == 0)
+    return;
+  if (std::string problem = regularFileProblem(tokenizer, "tokenizer.json");
+      !problem.empty())
+    fail("--tokenizer " + problem);
+  std::ifstream in(tokenizer, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  if (!in && !in.eof())
+    fail("--tokenizer " + tokenizer + ": read failed");
+  uint64_t h = fnv1a64(text.data(), text.size());
+  if (h != shards->tokenizerHash()) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "(hash %016llx; the shards say %016llx)",
+                  static_cast<unsigned long long>(h),
+                  static_cast<unsigned long long>(shards->tokenizerHash()));
+    fail("--tokenizer " + tokenizer +
+         " is not the tokenizer the data was encoded with " + buf);
+  }
+}
+
+/// Fails now, not at the first save after training ran, when checkpoints
+/// cannot be written to `dir`.
+void checkSaveDir(const std::string &dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    fail("--save_dir " + dir + ": cannot create it: " + ec.message());
+  if (!std::filesystem::is_directory(dir, ec))
+    fail("--save_dir " + dir + ": not a directory");
+  std::string probe = (std::filesystem::path(dir) /
+                       (".mind-write-test-" + newRunId()))
+                          .string();
+  {
+    std::ofstream out(probe);
+    if (!out)
+      fail("--save_dir " + dir + ": cannot write there: " +
+           std::strerror(errno));
+  }
+  std::filesystem::remove(probe, ec);
+}
+
 } // namespace
 
 void runTraining(TrainingBackend &backend, const TrainingOptions &o) {
@@ -99,6 +150,7 @@ void runTraining(TrainingBackend &backend, const TrainingOptions &o) {
           ? syntheticSamples(f.syntheticSamples, f.maxSeqLen, vocab,
                              static_cast<uint64_t>(f.seed))
           : openTokenSamples(f.dataPath, f.maxSeqLen, vocab);
+  checkTokenizer(f.tokenizer, *data);
   LoaderOptions loaderOptions = trainerLoaderOptions(
       f.batchSize, static_cast<uint64_t>(f.seed), f.shuffle != 0);
   loaderOptions.sampler.rank = dist.rank;
@@ -215,16 +267,23 @@ void runTraining(TrainingBackend &backend, const TrainingOptions &o) {
     resumed.reset();
   }
 
+  // After the inputs were read (a bad --from_weight creates nothing), before
+  // any training.
+  if (lead)
+    checkSaveDir(f.saveDir);
   std::ofstream metrics;
   if (!f.metrics.empty() && lead) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(f.metrics, ec))
+      fail("--metrics " + f.metrics + ": is a directory, expected a file");
     std::filesystem::path parent =
         std::filesystem::path(f.metrics).parent_path();
-    std::error_code ec;
     if (!parent.empty())
       std::filesystem::create_directories(parent, ec);
     metrics.open(f.metrics, std::ios::app);
     if (!metrics)
-      fail(f.metrics + ": cannot open for appending");
+      fail("--metrics " + f.metrics + ": cannot open for appending: " +
+           std::strerror(errno));
   }
 
   // `done` counts micro-steps since the start of the run (resumes

@@ -2,6 +2,8 @@
 
 #include "mind/io/Safetensors.h"
 
+#include "mind/abi/Files.h"
+
 #include "mind/abi/AtomicFile.h"
 
 #include <nlohmann/json.hpp>
@@ -235,6 +237,9 @@ std::vector<uint16_t> convertAll(const std::vector<float> &values,
 //===----------------------------------------------------------------------===//
 
 SafetensorsFile SafetensorsFile::load(const std::string &path) {
+  if (std::string problem = regularFileProblem(path, "safetensors");
+      !problem.empty())
+    throw SafetensorsError(problem);
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     throw SafetensorsError(path +

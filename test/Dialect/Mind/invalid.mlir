@@ -1856,3 +1856,61 @@ func.func @yield_outside(%x: tensor<4xf32>) {
   // expected-error @+1 {{'mind.yield' op expects parent op 'mind.fused_elementwise'}}
   mind.yield %x : tensor<4xf32>
 }
+
+// -----
+
+// NaN and infinity are refused where a positive or non-negative number is
+// required (a hand-written or fuzzed module could carry them).
+func.func @rmsnorm_epsilon_nan(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm' op epsilon must be positive and finite}}
+  %0 = mind.rmsnorm %x, %w {epsilon = 0x7FF8000000000000 : f64} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @rmsnorm_epsilon_inf(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm' op epsilon must be positive and finite}}
+  %0 = mind.rmsnorm %x, %w {epsilon = 0x7FF0000000000000 : f64} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_table_theta_inf() {
+  // expected-error @+1 {{'mind.rope_table' op theta must be greater than 1 and finite}}
+  %c, %s = mind.rope_table {theta = 0x7FF0000000000000 : f64, max_positions = 32 : i64} : () -> (tensor<8x16xf32>, tensor<8x16xf32>)
+  return
+}
+
+// -----
+
+func.func @rope_table_yarn_factor_nan() {
+  // expected-error @+1 {{'mind.rope_table' op yarn_factor must be positive and finite}}
+  %c, %s = mind.rope_table {theta = 1.0e+06 : f64, max_positions = 32 : i64, yarn_factor = 0x7FF8000000000000 : f64} : () -> (tensor<8x16xf32>, tensor<8x16xf32>)
+  return
+}
+
+// -----
+
+func.func @rope_table_beta_negative() {
+  // expected-error @+1 {{'mind.rope_table' op yarn_beta_fast and yarn_beta_slow must be positive and finite}}
+  %c, %s = mind.rope_table {theta = 1.0e+06 : f64, max_positions = 32 : i64, yarn_beta_fast = -5.0 : f64} : () -> (tensor<8x16xf32>, tensor<8x16xf32>)
+  return
+}
+
+// -----
+
+func.func @rope_table_attention_factor_nan() {
+  // expected-error @+1 {{'mind.rope_table' op attention_factor must be positive and finite}}
+  %c, %s = mind.rope_table {theta = 1.0e+06 : f64, max_positions = 32 : i64, attention_factor = 0x7FF8000000000000 : f64} : () -> (tensor<8x16xf32>, tensor<8x16xf32>)
+  return
+}
+
+// -----
+
+func.func @moe_aux_loss_alpha_nan(%s: tensor<8x4xf32>, %i: tensor<8x2xi64>) {
+  // expected-error @+1 {{'mind.moe_aux_loss' op alpha must be non-negative and finite}}
+  %0 = mind.moe_aux_loss %s, %i {alpha = 0x7FF8000000000000 : f64, seq_aux = true, batch = 2 : i64} : (tensor<8x4xf32>, tensor<8x2xi64>) -> tensor<f32>
+  return
+}

@@ -119,6 +119,8 @@ private:
   llvm::DenseMap<mlir::Value, mlir::Value> storage;
   llvm::StringMap<mlir::Value> gradBuffers;
   llvm::StringSet<> emittedKernels;
+  /// Resolves launches of emitted kernels (each is added as it is created).
+  mlir::SymbolTableCollection symbols;
   int64_t valueCounter = 0;
 };
 

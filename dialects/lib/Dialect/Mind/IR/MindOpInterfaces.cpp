@@ -95,7 +95,10 @@ int64_t attentionFlops(Value query, bool causal) {
 
 int64_t LinearOp::getMatmulFlops() {
   auto w = tensorOf(getWeight()).getShape();
-  return gemmFlops(tensorOf(getInput()).getNumElements() / w[1], w[0], w[1]);
+  int64_t rows = 1; // the input's leading dims (its last one, K, may be 0)
+  for (int64_t d : tensorOf(getInput()).getShape().drop_back())
+    rows *= d;
+  return gemmFlops(rows, w[0], w[1]);
 }
 int64_t MatmulOp::getMatmulFlops() {
   auto r = tensorOf(getResult()).getShape();

@@ -95,8 +95,9 @@ LogicalResult verifyRMSNormOperands(Operation *op, Value input, Value weight,
     return op->emitOpError("input must have rank >= 1");
   if (failed(expectShape(op, weight, {in.getShape().back()}, "weight")))
     return failure();
-  if (epsilon.convertToDouble() <= 0.0)
-    return op->emitOpError("epsilon must be positive");
+  // `!(x > 0)` rejects NaN too.
+  if (!(epsilon.convertToDouble() > 0.0) || epsilon.isInfinity())
+    return op->emitOpError("epsilon must be positive and finite");
   return success();
 }
 
@@ -203,8 +204,8 @@ LogicalResult verifyMoeAuxLossOperands(Operation *op, Value scoresV,
            << "batch (" << batch
            << ") must be positive and divide the token count (" << scores[0]
            << ")";
-  if (alpha.convertToDouble() < 0.0)
-    return op->emitOpError("alpha must be non-negative");
+  if (!(alpha.convertToDouble() >= 0.0) || alpha.isInfinity())
+    return op->emitOpError("alpha must be non-negative and finite");
   return success();
 }
 } // namespace
@@ -281,14 +282,22 @@ LogicalResult RopeTableOp::verify() {
                          << cosTy.getDimSize(1);
   // ln(theta) divides in YaRN's correction range, and the frequencies
   // theta^(-2j/D) must decrease: the reference kernel requires theta > 1.
-  if (!(getTheta().convertToDouble() > 1.0))
-    return emitOpError("theta must be greater than 1");
+  if (!(getTheta().convertToDouble() > 1.0) || getTheta().isInfinity())
+    return emitOpError("theta must be greater than 1 and finite");
   int64_t maxPositions = getMaxPositionsAttr().getInt();
   if (maxPositions < cosTy.getDimSize(0))
     return emitOpError() << "table length " << cosTy.getDimSize(0)
                          << " exceeds max_positions " << maxPositions;
-  if (getYarnFactor().convertToDouble() <= 0.0)
-    return emitOpError("yarn_factor must be positive");
+  auto positiveFinite = [](const APFloat &v) {
+    return v.convertToDouble() > 0.0 && !v.isInfinity();
+  };
+  if (!positiveFinite(getYarnFactor()))
+    return emitOpError("yarn_factor must be positive and finite");
+  if (!positiveFinite(getYarnBetaFast()) || !positiveFinite(getYarnBetaSlow()))
+    return emitOpError("yarn_beta_fast and yarn_beta_slow must be positive "
+                       "and finite");
+  if (!positiveFinite(getAttentionFactor()))
+    return emitOpError("attention_factor must be positive and finite");
   return success();
 }
 

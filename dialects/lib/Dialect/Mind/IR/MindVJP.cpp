@@ -23,8 +23,12 @@ Value flattenTo2D(OpBuilder &b, Location loc, Value v) {
   auto ty = tensorOf(v);
   if (ty.getRank() == 2)
     return v;
-  int64_t last = ty.getShape().back();
-  auto flat = RankedTensorType::get({ty.getNumElements() / last, last},
+  // Rows are the product of the leading dims (not numel / last: the last
+  // dim may be 0).
+  int64_t rows = 1;
+  for (int64_t d : ty.getShape().drop_back())
+    rows *= d;
+  auto flat = RankedTensorType::get({rows, ty.getShape().back()},
                                     ty.getElementType());
   return ReshapeOp::create(b, loc, flat, v);
 }

@@ -109,7 +109,7 @@ std::vector<kabi::Arg<Value>> mind::plan::kernelArgs(KernelOp op) {
 }
 
 FailureOr<std::vector<kabi::ResolvedParam>>
-mind::plan::kernelParams(KernelOp op) {
+mind::plan::kernelParams(KernelOp op, SymbolTableCollection &symbols) {
   StringRef name = op.getKernel();
   if (name.starts_with("mind::")) {
     try {
@@ -118,8 +118,8 @@ mind::plan::kernelParams(KernelOp op) {
       return op.emitOpError() << e.what();
     }
   }
-  auto def = dyn_cast_or_null<EmittedKernelOp>(
-      SymbolTable::lookupSymbolIn(op->getParentOp(), name));
+  auto def = dyn_cast_or_null<EmittedKernelOp>(symbols.lookupSymbolIn(
+      op->getParentOp(), StringAttr::get(op->getContext(), name)));
   if (!def)
     return op.emitOpError("'")
            << name
@@ -142,6 +142,23 @@ mind::plan::kernelParams(KernelOp op) {
         .push_back(*dtypeOf(args[i].buffer.getType()));
   }
   return emittedKernelParams(inTypes, outTypes);
+}
+
+/// The launch matches the kernel's parameters.
+static LogicalResult verifyLaunch(KernelOp op, SymbolTableCollection &symbols) {
+  FailureOr<std::vector<kabi::ResolvedParam>> params =
+      kernelParams(op, symbols);
+  if (failed(params))
+    return failure();
+  try {
+    kabi::checkArguments<Value>(
+        *params, kernelArgs(op),
+        [](const Value &v) { return *dtypeOf(v.getType()); },
+        op.getKernel().str());
+  } catch (const std::invalid_argument &e) {
+    return op.emitOpError() << e.what();
+  }
+  return success();
 }
 
 LogicalResult KernelOp::verify() {
@@ -181,18 +198,17 @@ LogicalResult KernelOp::verify() {
   if (buffers != static_cast<int64_t>(getBuffers().size()))
     return emitOpError("the arguments name ")
            << buffers << " buffers but the op has " << getBuffers().size();
-  FailureOr<std::vector<kabi::ResolvedParam>> params = kernelParams(*this);
-  if (failed(params))
-    return failure();
-  try {
-    kabi::checkArguments<Value>(
-        *params, kernelArgs(*this),
-        [](const Value &v) { return *dtypeOf(v.getType()); },
-        getKernel().str());
-  } catch (const std::invalid_argument &e) {
-    return emitOpError() << e.what();
-  }
-  return success();
+  // An emitted kernel is a symbol: verifySymbolUses checks its launches.
+  if (!getKernel().starts_with("mind::"))
+    return success();
+  SymbolTableCollection noSymbols;
+  return verifyLaunch(*this, noSymbols);
+}
+
+LogicalResult KernelOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  if (getKernel().starts_with("mind::"))
+    return success();
+  return verifyLaunch(*this, symbols);
 }
 
 // plan.kernel "name"(%a, [%b, %c], 16, 1.0 : f32) grid [..] block [..]

@@ -83,7 +83,8 @@ def Plan_EmittedKernelOp : Plan_Op<"emitted_kernel", [Symbol,
   }];
 }
 
-def Plan_KernelOp : Plan_Op<"kernel", [HasParent<"MicroStepOp">]> {
+def Plan_KernelOp : Plan_Op<"kernel", [HasParent<"MicroStepOp">,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "A kernel launch";
   let description = [{
     Launches `kernel` with the given grid, block and dynamic shared memory.
@@ -91,7 +92,8 @@ def Plan_KernelOp : Plan_Op<"kernel", [HasParent<"MicroStepOp">]> {
     brackets) and scalars (`i64`, `f32` or `f64` attributes), in the order of
     the kernel's parameters. A library kernel (`mind::...`) is verified
     against its signature in KernelSignatures.h: count, kinds, buffer element
-    types. `source` names the op it came from (profiles and errors show it
+    types; any other name must be a `plan.emitted_kernel` of the micro-step
+    (checked, with its arguments, as a symbol use). `source` names the op it came from (profiles and errors show it
     with the location).
 
     Example:

@@ -33,9 +33,11 @@ emittedKernelParams(llvm::ArrayRef<runtime::DType> inputs,
 std::vector<runtime::kabi::Arg<mlir::Value>> kernelArgs(KernelOp op);
 
 /// The parameters of the launched kernel: a library kernel's signature, or
-/// the emitted kernel's. Emits an error on `op` when there is none.
+/// the emitted kernel's, found through `symbols` (which caches the
+/// micro-step's symbol table: resolving every launch stays linear). Emits an
+/// error on `op` when there is none.
 mlir::FailureOr<std::vector<runtime::kabi::ResolvedParam>>
-kernelParams(KernelOp op);
+kernelParams(KernelOp op, mlir::SymbolTableCollection &symbols);
 
 } // namespace mind::plan
 
