@@ -71,3 +71,17 @@ func.func @forward(%x: tensor<2x3x0xf32> {mind.param = "x"}, %w: tensor<5x0xf32>
   %a = mind.cross_entropy %y, %t, %m : (tensor<2x3x5xf32>, tensor<2x3xi64>, tensor<2x3xi64>) -> tensor<f32>
   return %a : tensor<f32>
 }
+
+// -----
+
+// An embedding table without rows differentiates into an embedding_grad of
+// vocab_size 0 (the IR the pass writes verifies).
+// CHECK-LABEL: func.func @train_step
+// CHECK:         mind.embedding_grad %{{.*}}, %{{.*}} {vocab_size = 0 : i64} : (tensor<0x3x4xf32>, tensor<0x3xi64>) -> tensor<0x4xf32>
+func.func @forward(%table: tensor<0x4xf32> {mind.param = "table"}, %ids: tensor<0x3xi64>,
+                   %t: tensor<0xi64>, %m: tensor<0xi64>) -> tensor<f32> {
+  %h = mind.embedding %table, %ids : (tensor<0x4xf32>, tensor<0x3xi64>) -> tensor<0x3x4xf32>
+  %l = mind.reshape %h : (tensor<0x3x4xf32>) -> tensor<0x12xf32>
+  %a = mind.cross_entropy %l, %t, %m : (tensor<0x12xf32>, tensor<0xi64>, tensor<0xi64>) -> tensor<f32>
+  return %a : tensor<f32>
+}

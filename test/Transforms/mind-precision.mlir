@@ -46,3 +46,21 @@ func.func @forward(%x: tensor<1x2x8xf32>, %wq: tensor<8x8xf32> {mind.param = "wq
   %l = mind.cross_entropy %o, %t, %m : (tensor<1x2x2x4xf32>, tensor<1x2x2xi64>, tensor<1x2x2xi64>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Ops without an autocast rule (gradient ops, the return) keep their types:
+// a value the pass narrowed is cast back for them, so the IR verifies and
+// the signature is unchanged.
+// CHECK-LABEL: func.func @forward
+// CHECK:         %[[Y:.*]] = mind.linear {{.*}} -> tensor<2x4xbf16>
+// CHECK:         %[[YF:.*]] = mind.cast %[[Y]] : (tensor<2x4xbf16>) -> tensor<2x4xf32>
+// CHECK:         mind.silu_grad %[[YF]], %[[YF]] : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK:         return %{{.*}}, %[[YF]] : tensor<f32>, tensor<2x4xf32>
+func.func @forward(%x: tensor<2x4xf32>, %w: tensor<4x4xf32> {mind.param = "w"},
+                   %t: tensor<2xi64>, %m: tensor<2xi64>) -> (tensor<f32>, tensor<2x4xf32>) {
+  %y = mind.linear %x, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
+  %g = mind.silu_grad %y, %y : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %l = mind.cross_entropy %g, %t, %m : (tensor<2x4xf32>, tensor<2xi64>, tensor<2xi64>) -> tensor<f32>
+  return %l, %y : tensor<f32>, tensor<2x4xf32>
+}

@@ -316,6 +316,16 @@ TEST(RefKernels, AttentionHandCase) {
   expectNear(attention(q, k, v, 0.0, false).out, T({1, 2, 1, 1}, {4, 4}));
 }
 
+TEST(RefKernels, AttentionWithoutRowsAllocatesNothing) {
+  // Batch 0 and a sequence past 2^31: the per-row score buffer (17 GB of
+  // doubles) used to be allocated anyway.
+  const int64_t s = (int64_t(1) << 31) + 3;
+  Tensor q({0, s, 2, 4}), kv({0, s, 1, 4});
+  AttentionResult r = attention(q, kv, kv, 0.5, true);
+  EXPECT_EQ(r.out.shape, q.shape);
+  EXPECT_EQ(r.lse.shape, (std::vector<int64_t>{0, 2, s}));
+}
+
 TEST(RefKernels, AttentionGqaMatchesRepeatedKv) {
   // Hq = 4, Hkv = 2: query heads 0,1 read KV head 0 and 2,3 read KV head 1,
   // i.e. the same as attention with each KV head repeated twice.

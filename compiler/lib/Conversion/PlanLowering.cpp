@@ -60,7 +60,13 @@ DType PlanLowering::dtypeOf(Value v) {
 
 Value PlanLowering::newBuffer(plan::BufferKind kind, const std::string &name,
                               MemRefType type) {
-  if (type.getNumElements() == 0)
+  std::optional<uint64_t> bytes = plan::bufferBytes(type);
+  if (!bytes)
+    throw std::invalid_argument(
+        "'" + name + "' is larger than the " +
+        std::to_string(plan::kMaxBufferBytes >> 30) +
+        " GiB a GPU buffer may hold");
+  if (*bytes == 0)
     throw std::invalid_argument("'" + name +
                                 "' is an empty tensor: nothing to run on "
                                 "the GPU (every dimension must be positive)");

@@ -66,8 +66,7 @@ void planStep(plan::MicroStepOp step) {
   }
   for (size_t i = 0; i < buffers.size(); ++i) {
     auto t = cast<MemRefType>(buffers[i].getType());
-    planned[i].bytes = static_cast<uint64_t>(t.getNumElements()) *
-                       runtime::dtypeSize(*plan::dtypeOf(t));
+    planned[i].bytes = *plan::bufferBytes(t); // the verifier checked it
     planned[i].persistent =
         buffers[i].getKind() != plan::BufferKind::activation;
   }

@@ -147,6 +147,9 @@ AttentionResult mind::ref::attention(const Tensor &q, const Tensor &k,
                                      bool causal) {
   AttnDims a(q, k, v, "attention");
   AttentionResult r{Tensor(q.shape), Tensor({a.b, a.hq, a.s})};
+  // No rows: nothing to compute (and S may be huge when B or H is 0).
+  if (r.lse.numel() == 0)
+    return r;
   std::vector<double> scores(a.s);
   for (int64_t bi = 0; bi < a.b; ++bi)
     for (int64_t h = 0; h < a.hq; ++h)

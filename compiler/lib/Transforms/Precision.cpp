@@ -45,11 +45,17 @@ public:
   void rewrite(func::FuncOp func) {
     OpBuilder b(func.getContext());
     for (Operation &op : llvm::make_early_inc_range(func.getBody().front())) {
-      // Casts are this pass's own tool; ops without a rule keep their types.
-      auto autocast = dyn_cast<AutocastOpInterface>(op);
-      if (!autocast || isa<CastOp>(op))
+      // Casts are this pass's own tool.
+      if (isa<CastOp>(op))
         continue;
       b.setInsertionPoint(&op);
+      // Ops without a rule (gradient and fused ops, the return) keep their
+      // types: operands this pass changed are cast back for them.
+      auto autocast = dyn_cast<AutocastOpInterface>(op);
+      if (!autocast) {
+        restoreOperandTypes(b, op);
+        continue;
+      }
       switch (autocast.getAutocastRule()) {
       case AutocastRule::Compute:
         castFloatOperands(b, autocast, compute);
@@ -116,12 +122,22 @@ private:
       castFloatOperands(b, op, widest);
   }
 
-  static void setResultType(Value r, Type elem) {
+  void setResultType(Value r, Type elem) {
+    originalTypes.try_emplace(r, r.getType());
     r.setType(withElement(r.getType(), elem));
   }
 
+  void restoreOperandTypes(OpBuilder &b, Operation &op) {
+    for (OpOperand &use : op.getOpOperands()) {
+      Type original = originalTypes.lookup(use.get());
+      if (original && original != use.get().getType())
+        use.set(castTo(b, use.get(),
+                       cast<RankedTensorType>(original).getElementType()));
+    }
+  }
+
   /// Result 0 takes operand 0's float type (the type the op computes in).
-  static void followOperandZero(Operation *op) {
+  void followOperandZero(Operation *op) {
     if (op->getNumOperands() == 0 || op->getNumResults() == 0 ||
         !isFloatTensor(op->getOperand(0).getType()) ||
         !isFloatTensor(op->getResult(0).getType()))
@@ -131,6 +147,8 @@ private:
 
   Type compute;
   llvm::DenseMap<std::pair<Value, Type>, Value> casts;
+  /// The types values had before this pass changed them.
+  llvm::DenseMap<Value, Type> originalTypes;
 };
 
 struct MindPrecisionPass

@@ -594,3 +594,11 @@ func.func @outside(%m: memref<4xf32>) {
   plan.memset %m : memref<4xf32>
   return
 }
+
+// -----
+
+// A buffer's bytes must fit the planner's integers (and any GPU).
+plan.micro_step @s {
+  // expected-error @+1 {{'plan.buffer' op a buffer holds at most 512 GiB}}
+  %0 = plan.buffer activation "x" : memref<4294967296x4294967296xf32>
+}

@@ -60,6 +60,10 @@ def MindPrecision : Pass<"mind-precision", "::mlir::ModuleOp"> {
     afterwards gives the mixed-precision backward: the VJP of a cast is the
     cast back, so every parameter gradient arrives in f32.
 
+    Ops without a rule (gradient and fused ops, the return) keep their
+    operand types: a value the pass narrowed is cast back for them, so the
+    function's signature never changes and the result verifies.
+
     `dtype=f32` leaves the function unchanged.
   }];
   let options = [

@@ -19,6 +19,9 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mind;
@@ -73,6 +76,17 @@ LogicalResult expectSameType(Operation *op, Value a, Value b, StringRef whatA,
     return success();
   return op->emitOpError() << whatA << " type " << a.getType() << " must match "
                            << whatB << " type " << b.getType();
+}
+
+/// `a * b`, or an error on `op` when the product does not fit an int64
+/// (shapes and integer attributes may be anything the parser reads).
+FailureOr<int64_t> product(Operation *op, int64_t a, int64_t b,
+                           StringRef what) {
+  int64_t out;
+  if (llvm::MulOverflow(a, b, out))
+    return op->emitOpError() << what << " (" << a << " * " << b
+                             << ") does not fit a 64-bit integer";
+  return out;
 }
 
 SmallVector<int64_t> withLast(ArrayRef<int64_t> shape, int64_t last) {
@@ -177,7 +191,10 @@ LogicalResult verifyMoeCombineOperands(Operation *op, Value input, Value perm,
     return failure();
   auto in = tensorOf(input).getShape();
   auto w = tensorOf(weights).getShape();
-  if (w[0] * w[1] != in[0])
+  FailureOr<int64_t> rows = product(op, w[0], w[1], "tokens * top_k");
+  if (failed(rows))
+    return failure();
+  if (*rows != in[0])
     return op->emitOpError()
            << "input rows (" << in[0] << ") must equal tokens * top_k ("
            << w[0] << " * " << w[1] << ")";
@@ -352,10 +369,12 @@ LogicalResult MoeRouteOp::verify() {
   if (failed(expectRank(*this, getIndices(), 2, "indices")))
     return failure();
   int64_t numExperts = getNumExpertsAttr().getInt();
-  if (numExperts < 1)
-    return emitOpError("num_experts must be positive");
+  if (numExperts < 1 || numExperts == std::numeric_limits<int64_t>::max())
+    return emitOpError("num_experts must be positive (and below 2^63 - 1)");
   auto idx = tensorOf(getIndices()).getShape();
-  if (failed(expectShape(*this, getPerm(), {idx[0] * idx[1]}, "perm")) ||
+  FailureOr<int64_t> slots = product(*this, idx[0], idx[1], "tokens * k");
+  if (failed(slots) ||
+      failed(expectShape(*this, getPerm(), {*slots}, "perm")) ||
       failed(expectShape(*this, getOffsets(), {numExperts + 1}, "offsets")))
     return failure();
   return success();
@@ -368,9 +387,10 @@ LogicalResult MoeDispatchOp::verify() {
   if (topK < 1)
     return emitOpError("top_k must be positive");
   auto in = tensorOf(getInput()).getShape();
-  int64_t rows = in[0] * topK;
-  if (failed(expectShape(*this, getPerm(), {rows}, "perm")) ||
-      failed(expectShape(*this, getResult(), {rows, in[1]}, "result")) ||
+  FailureOr<int64_t> rows = product(*this, in[0], topK, "tokens * top_k");
+  if (failed(rows) ||
+      failed(expectShape(*this, getPerm(), {*rows}, "perm")) ||
+      failed(expectShape(*this, getResult(), {*rows, in[1]}, "result")) ||
       failed(expectSameElementType(*this, getResult(), getInput(), "result",
                                    "input")))
     return failure();
@@ -406,12 +426,23 @@ LogicalResult MoeAuxLossOp::verify() {
 }
 
 LogicalResult ReshapeOp::verify() {
-  auto in = tensorOf(getInput());
-  auto out = tensorOf(getResult());
-  if (in.getNumElements() != out.getNumElements())
-    return emitOpError() << "element count changes from "
-                         << in.getNumElements() << " to "
-                         << out.getNumElements();
+  auto count = [&](Value v, StringRef what) -> FailureOr<int64_t> {
+    int64_t n = 1;
+    for (int64_t d : tensorOf(v).getShape()) {
+      FailureOr<int64_t> p = product(*this, n, d, what);
+      if (failed(p))
+        return failure();
+      n = *p;
+    }
+    return n;
+  };
+  FailureOr<int64_t> in = count(getInput(), "the input's element count");
+  FailureOr<int64_t> out = count(getResult(), "the result's element count");
+  if (failed(in) || failed(out))
+    return failure();
+  if (*in != *out)
+    return emitOpError() << "element count changes from " << *in << " to "
+                         << *out;
   return expectSameElementType(*this, getResult(), getInput(), "result",
                                "input");
 }
@@ -460,8 +491,9 @@ LogicalResult EmbeddingGradOp::verify() {
     return emitOpError() << "grad shape " << shapeStr(grad)
                          << " must be the ids shape followed by H";
   int64_t vocabSize = getVocabSizeAttr().getInt();
-  if (vocabSize < 1)
-    return emitOpError("vocab_size must be positive");
+  // 0 is the gradient of a table without rows (as mind.embedding allows).
+  if (vocabSize < 0)
+    return emitOpError("vocab_size must be non-negative");
   if (failed(expectSameElementType(*this, getResult(), getGrad(), "result",
                                    "grad")))
     return failure();

@@ -2,6 +2,7 @@
 
 #include "mind/Dialect/Plan/IR/PlanOps.h"
 #include "mind/Dialect/Plan/IR/PlanUtils.h"
+#include "llvm/Support/MathExtras.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -37,6 +38,19 @@ std::optional<runtime::DType> mind::plan::bufferDtypeOf(Type type) {
   return d;
 }
 
+std::optional<uint64_t> mind::plan::bufferBytes(ShapedType type) {
+  std::optional<runtime::DType> d = bufferDtypeOf(type);
+  if (!d)
+    return std::nullopt;
+  int64_t bytes = static_cast<int64_t>(runtime::dtypeSize(*d));
+  for (int64_t dim : type.getShape())
+    if (dim < 0 || llvm::MulOverflow(bytes, dim, bytes))
+      return std::nullopt;
+  if (static_cast<uint64_t>(bytes) > kMaxBufferBytes)
+    return std::nullopt;
+  return static_cast<uint64_t>(bytes);
+}
+
 std::vector<kabi::ResolvedParam>
 mind::plan::emittedKernelParams(ArrayRef<runtime::DType> inputs,
                                 ArrayRef<runtime::DType> outputs) {
@@ -64,7 +78,11 @@ LogicalResult BufferOp::verify() {
       !getType().getElementType().isF32())
     return emitOpError("a ") << stringifyBufferKind(getKind())
                              << " buffer must be f32";
-  if (getType().getNumElements() == 0)
+  std::optional<uint64_t> bytes = bufferBytes(getType());
+  if (!bytes)
+    return emitOpError("a buffer holds at most ")
+           << (kMaxBufferBytes >> 30) << " GiB";
+  if (*bytes == 0)
     return emitOpError("an empty buffer has no bytes to plan");
   return success();
 }

@@ -22,6 +22,15 @@ std::optional<runtime::DType> dtypeOf(mlir::Type type);
 /// i64, i32); nothing for others (f64 has no GPU kernels).
 std::optional<runtime::DType> bufferDtypeOf(mlir::Type type);
 
+/// The largest buffer a plan holds: 512 GiB, more than any GPU, and small
+/// enough that every element count and launch grid the lowering computes
+/// fits its integer types.
+inline constexpr uint64_t kMaxBufferBytes = uint64_t(1) << 39;
+
+/// The bytes of a buffer of `type` (a ranked tensor or memref of a buffer
+/// element type), or nothing when they exceed kMaxBufferBytes (or 2^64).
+std::optional<uint64_t> bufferBytes(mlir::ShapedType type);
+
 /// The parameters of an emitted kernel (plan.emitted_kernel's convention):
 /// inputs `in<i>`, outputs `out<i>`, then `n` (i64).
 std::vector<runtime::kabi::ResolvedParam>
