@@ -3,6 +3,7 @@
 #include "mind/Frontend/Config.h"
 
 #include "mind/abi/Files.h"
+#include "mind/abi/JsonDepth.h"
 
 #include <cmath>
 #include <fstream>
@@ -138,7 +139,9 @@ std::string asString(const json &v, const std::string &key, const Reporter &r) {
 json parseJson(const std::string &text, const std::string &file) {
   std::vector<std::set<std::string>> keys;
   std::string duplicate;
-  auto callback = [&](int, json::parse_event_t event, json &parsed) {
+  auto callback = [&](int depth, json::parse_event_t event, json &parsed) {
+    if (depth > runtime::kMaxJsonDepth) // values are copied recursively
+      throw ConfigError(file + ": " + runtime::jsonTooDeepProblem());
     if (event == json::parse_event_t::object_start)
       keys.emplace_back();
     else if (event == json::parse_event_t::object_end)

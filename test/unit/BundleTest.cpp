@@ -1,7 +1,8 @@
 //===- BundleTest.cpp - plan JSON, bundle bytes, embedded bundles ---------===//
 
+#include "SampleBundle.h"
+
 #include "mind/abi/Bundle.h"
-#include "mind/abi/OptimizerSpecs.h"
 
 #include <gtest/gtest.h>
 
@@ -15,89 +16,9 @@
 
 using namespace mind::runtime;
 using nlohmann::json;
+using namespace mind::runtime::samples;
 
 namespace {
-
-BufferDesc buffer(const std::string &name, BufferKind kind, DType dtype,
-                  std::vector<int64_t> shape, uint64_t offset) {
-  BufferDesc b{name, kind, dtype, shape, offset, 0};
-  b.bytes = numElements(shape) * dtypeSize(dtype);
-  return b;
-}
-
-// A small but complete training plan: two params (the second padded to the
-// 256-byte alignment), their grads, the trainer's inputs and outputs, and
-// activations two of which share memory.
-Plan samplePlan() {
-  using K = BufferKind;
-  Plan p;
-  p.buffers = {
-      buffer("model.embed_tokens.weight", K::Param, DType::F32, {16, 8}, 0),
-      buffer("model.norm.weight", K::Param, DType::F32, {8}, 512),
-      buffer("model.embed_tokens.weight.grad", K::Grad, DType::F32, {16, 8},
-             768),
-      buffer("model.norm.weight.grad", K::Grad, DType::F32, {8}, 1280),
-      buffer("ids", K::Input, DType::I64, {2, 4}, 1536),
-      buffer("targets", K::Input, DType::I64, {2, 4}, 1792),
-      buffer("mask", K::Input, DType::I64, {2, 4}, 2048),
-      buffer("grad_scale", K::Input, DType::F32, {}, 2304),
-      buffer("loss", K::Output, DType::F32, {}, 2560),
-      buffer("aux_loss", K::Output, DType::F32, {}, 2816),
-      buffer("x", K::Activation, DType::BF16, {8, 8}, 3072),
-      buffer("y", K::Activation, DType::F32, {8, 16}, 3328),
-      buffer("w", K::Activation, DType::BF16, {8, 16}, 3840),
-      buffer("scratch", K::Activation, DType::F32, {32}, 3840),
-  };
-  p.arenaBytes = 4096;
-  for (const std::string &n : kernels::optimizerKernelNames())
-    p.kernels.push_back({n, "_Z" + n, mind::runtime::kabi::resolveLibraryKernel(n)});
-  using mind::runtime::kabi::ParamKind;
-  p.kernels.push_back({"mindtest::test_kernel",
-                       "_ZN8mindtest11test_kernelEv",
-                       {{"x", ParamKind::Out, DType::BF16},
-                        {"a", ParamKind::I64, std::nullopt},
-                        {"b", ParamKind::F32, std::nullopt},
-                        {"c", ParamKind::F64, std::nullopt},
-                        {"d", ParamKind::F32, std::nullopt},
-                        {"ws", ParamKind::InArray, DType::BF16}}});
-  KernelStep k;
-  k.kernel = 3;
-  k.grid = {4, 1, 1};
-  k.block = {128, 1, 1};
-  k.sharedBytes = 64;
-  k.args = {KernelArg::buf(10),       KernelArg::int64(-5),
-            KernelArg::f32(1.5),       KernelArg::f64(-INFINITY),
-            KernelArg::f32(NAN),       KernelArg::bufs({10, 12})};
-  k.label = "mind.rmsnorm";
-  GemmStep g;
-  g.a = 10;
-  g.b = 12;
-  g.c = 11;
-  g.m = 8;
-  g.n = 16;
-  g.k = 8;
-  g.transB = true;
-  g.beta = 1.0f;
-  g.label = "mind.linear";
-  p.steps = {MemsetStep{11, "zero y"}, g, k};
-  p.config = {{"hidden_size", 8}, {"vocab_size", 16}, {"use_moe", false}};
-  p.meta = {{"batch_size", 2},
-            {"seq_len", 4},
-            {"dtype", "bfloat16"},
-            {"arch", "sm_90a"}};
-  return p;
-}
-
-Bundle sampleBundle() {
-  Bundle b;
-  b.plan = samplePlan();
-  for (int i = 0; i < 1000; ++i)
-    b.cubin.push_back(static_cast<uint8_t>(i * 7));
-  b.ptx = ".version 8.0\n.target sm_90a\n";
-  b.cudaSource = "// kernels\n";
-  b.mlir = "module {}\n";
-  return b;
-}
 
 // Hand-made bundle bytes with a correct checksum, for corruptions the
 // writer would never produce.
@@ -329,6 +250,26 @@ TEST(PlanRules, StepViolations) {
                   "kernel 1 has an empty name");
 }
 
+// Sizes whose product wraps around 2^64 to an accepted value (found by
+// LoaderFuzzTest): m = 2^61 + 8 rows of A "were" 8 x 8 elements, since
+// m * k wrapped to 64, and a block of 2^31 x 2^31 x 16 threads "was" 0.
+TEST(PlanRules, SizeProductsDoNotWrapAround) {
+  const int64_t wrap = int64_t(1) << 61;
+  expectPlanError(
+      [&](Plan &p) { std::get<GemmStep>(p.steps[1]).m = 8 + wrap; },
+      "A 'x' has shape [8, 8], the GEMM reads 2305843009213693960x8");
+  expectPlanError(
+      [&](Plan &p) { std::get<GemmStep>(p.steps[1]).n = 16 + wrap; },
+      "B 'w' has shape [8, 16], the GEMM reads 8x2305843009213693968");
+  expectPlanError([&](Plan &p) { std::get<GemmStep>(p.steps[1]).k = 8 + wrap; },
+                  "the GEMM reads 8x2305843009213693960");
+  expectPlanError(
+      [](Plan &p) {
+        std::get<KernelStep>(p.steps[2]).block = {1u << 31, 1u << 31, 16};
+      },
+      "launch shape exceeds CUDA's limits (block 2147483648x2147483648x16)");
+}
+
 // Every launch is checked against its kernel's signature.
 TEST(PlanRules, ArgumentsFollowTheSignature) {
   const std::string step = "step 2 (mind.rmsnorm) kernel mindtest::test_kernel";
@@ -532,6 +473,21 @@ TEST(Bundle, RejectsEveryCorruption) {
 //===----------------------------------------------------------------------===//
 // Bundles embedded in an executable
 //===----------------------------------------------------------------------===//
+
+// 100,000 nested arrays in the plan's config parsed, then overflowed the
+// stack when the plan copied it (found by LoaderFuzzTest).
+TEST(Bundle, RejectsDeeplyNestedPlanJson) {
+  std::string plan = toJson(samplePlan()).dump();
+  size_t at = plan.find("\"config\":{");
+  ASSERT_NE(at, std::string::npos);
+  plan.insert(at + 10, "\"deep\":" + std::string(100000, '[') +
+                           std::string(100000, ']') + ",");
+  expectError<BundleError>(
+      [&] {
+        readBundleFromBytes(rawBundle({plan, "cubin", "", "", ""}), "x.bundle");
+      },
+      "x.bundle: the plan is JSON nested deeper than 128 levels");
+}
 
 TEST_F(BundleFiles, EmbedsIntoAnExecutable) {
   std::string exe = path("trainer"), out = path("model-trainer");

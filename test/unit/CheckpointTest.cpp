@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SampleCheckpoint.h"
+
 #include "mind/io/Checkpoint.h"
 #include "mind/io/Safetensors.h"
 #include "mind/io/Sha256.h"
@@ -33,27 +35,11 @@ protected:
     char tmpl[] = "/tmp/mind-checkpoint-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir = tmpl;
-    specs = {{"model.embed_tokens.weight", {4, 3}},
-             {"model.layers.0.input_layernorm.weight", {3}},
-             {"model.norm.weight", {3}}};
-    config = {{"hidden_size", 3},
-              {"vocab_size", 4},
-              {"num_hidden_layers", 1},
-              {"rope_scaling", {{"factor", 16.0}, {"type", "yarn"}}}};
+    specs = samples::sampleSpecs();
+    config = samples::sampleConfig();
+    ck.state = samples::sampleResumeState(config);
     std::mt19937 rng(7);
     std::normal_distribution<float> dist;
-    ck.state.step = 12;
-    ck.state.microStep = 96;
-    ck.state.epoch = 1;
-    ck.state.worldSize = 2;
-    ck.state.cursor = {1, 8, 4, 44};
-    ck.state.rng.seed = 42;
-    ck.state.rng.counters = {{"data_order_epoch", 1}, {"dropout", 1234}};
-    ck.state.lossScaler = {true, 32768.0, 7};
-    ck.state.runId = "0123456789abcdef";
-    ck.state.config = config;
-    ck.state.tokenizerSha256 = sha256Hex("tokenizer");
-    ck.state.training = {{"batch_size", 4}, {"learning_rate", 5e-4}};
     for (const TensorSpec &s : specs) {
       size_t n = numElements(s.shape);
       for (TensorList *l : {&ck.weights, &ck.expAvg, &ck.expAvgSq}) {
@@ -378,6 +364,49 @@ TEST_F(CheckpointTest, UnsupportedFormatVersion) {
   std::string p = dir + "/v.safetensors";
   w.write(p);
   EXPECT_LOAD_ERROR(p, "resume format version 2 is not supported");
+}
+
+// JSON nested 100,000 deep inside the metadata (the state's digest made to
+// match) parsed, then overflowed the stack when the config was copied or
+// printed (found by LoaderFuzzTest). Nesting is limited to 128 levels.
+TEST_F(CheckpointTest, DeeplyNestedMetadataIsRejected) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string state =
+      SafetensorsFile::load(saved()).metadata().at("mind.state");
+  size_t at = state.find("\"config\":{");
+  ASSERT_NE(at, std::string::npos);
+  state.insert(at + 10, "\"deep\":" + deep + ","); // inside the config
+  SafetensorsWriter w;
+  w.addF32("x", {1}, {1.0f});
+  w.setMetadata("mind.kind", "resume");
+  w.setMetadata("mind.state", state);
+  w.setMetadata("mind.state_sha256", sha256Hex(state));
+  std::string p = dir + "/deep.safetensors";
+  w.write(p);
+  EXPECT_LOAD_ERROR(p, "resume state is JSON nested deeper than 128 levels");
+  try {
+    loadWeightsFile(p, specs, config);
+    ADD_FAILURE() << "a deeply nested state loaded";
+  } catch (const CheckpointError &e) {
+    EXPECT_NE(std::string(e.what()).find(p + ": resume state is JSON nested"),
+              std::string::npos)
+        << e.what();
+  }
+
+  SafetensorsWriter weights;
+  weights.addF32("x", {1}, {1.0f});
+  weights.setMetadata("mind.config", deep);
+  weights.write(p);
+  try {
+    loadWeightsFile(p, specs, config);
+    ADD_FAILURE() << "a deeply nested config loaded";
+  } catch (const CheckpointError &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  p + ": metadata 'mind.config' is JSON nested deeper than "
+                      "128 levels"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(CheckpointTest, KeepLastKeepsNewestStepFiles) {

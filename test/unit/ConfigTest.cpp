@@ -337,6 +337,16 @@ TEST(ConfigTest, NumbersJsonCannotHoldNameTheFile) {
   EXPECT_EQ(msg.rfind("configs/x.json: invalid JSON: ", 0), 0u) << msg;
 }
 
+// 100,000 nested arrays parsed, then overflowed the stack when the value
+// was printed into the type error (found by LoaderFuzzTest).
+TEST(ConfigTest, DeepNestingIsRejected) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(errorOf(R"({"hidden_size": )" + deep + "}"),
+            "configs/x.json: JSON nested deeper than 128 levels");
+  EXPECT_CONFIG_ERROR(R"({"hidden_size": [[[[]]]]})", "hidden_size",
+                      "expected an integer, got array [[[[]]]]");
+}
+
 TEST(ConfigTest, EveryShippedConfigParses) {
   std::string dir = std::string(MIND_SOURCE_DIR) + "/configs";
   DIR *d = opendir(dir.c_str());

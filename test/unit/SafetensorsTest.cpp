@@ -451,6 +451,27 @@ TEST_F(SafetensorsTest, DuplicateTensorName) {
                "duplicate key 'dtype'");
 }
 
+// 100,000 nested arrays parsed (nlohmann's parser keeps its own stack) but
+// overflowed the stack when the value was quoted in the message (found by
+// LoaderFuzzTest). Values may lie 128 levels below the root, as in the
+// Rust reader.
+TEST_F(SafetensorsTest, DeepNestingIsRejected) {
+  auto nested = [](size_t n) {
+    return std::string(n, '[') + std::string(n, ']');
+  };
+  auto header = [](const std::string &shape) {
+    return R"({"t":{"dtype":"U8","shape":[)" + shape +
+           R"(],"data_offsets":[0,0]}})";
+  };
+  EXPECT_ERROR(writeRaw(header(nested(100000)), ""),
+               "header is JSON nested deeper than 128 levels");
+  // The root, the entry and the shape are 3 levels: 126 more still parse.
+  EXPECT_ERROR(writeRaw(header(nested(127)), "", "b2.safetensors"),
+               "header is JSON nested deeper than 128 levels");
+  EXPECT_ERROR(writeRaw(header(nested(126)), "", "b3.safetensors"),
+               "shape dimension must be an integer");
+}
+
 TEST_F(SafetensorsTest, MetadataValuesMustBeStrings) {
   EXPECT_ERROR(writeRaw(R"({"__metadata__":{"step":5}})", ""),
                "__metadata__ value for key 'step' must be a string");

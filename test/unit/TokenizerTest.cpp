@@ -318,6 +318,16 @@ TEST(TokenizerTest, LoadRejectsIdsOutOfRange) {
   EXPECT_EQ(Tokenizer::fromJson(j.dump()).vocabSize(), 6404 + 65536);
 }
 
+// 100,000 nested arrays parsed, then overflowed the stack when the id was
+// printed into its error (found by LoaderFuzzTest).
+TEST(TokenizerTest, LoadRejectsDeepNesting) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(
+      loadError(R"({"model":{"type":"BPE","vocab":{"a":)" + deep +
+                R"(},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"}})"),
+      "bad.json: JSON nested deeper than 128 levels");
+}
+
 // Fields of the wrong type are named, never skipped (an "added_tokens"
 // that is not an array made special tokens encode as text) and never
 // reported as a bare nlohmann exception.

@@ -10,6 +10,7 @@
 
 #include "mind/abi/Bundle.h"
 #include "mind/abi/Files.h"
+#include "mind/abi/JsonDepth.h"
 
 #include "mind/abi/AtomicFile.h"
 
@@ -192,8 +193,12 @@ Bundle readBundleFromBytes(const uint8_t *data, size_t size,
 
   Bundle b;
   try {
-    auto json =
-        nlohmann::json::parse(sec[0].first, sec[0].first + sec[0].second);
+    // The plan's config and meta are copied recursively: bounded nesting.
+    auto json = nlohmann::json::parse(
+        sec[0].first, sec[0].first + sec[0].second,
+        depthLimitedCallback<nlohmann::json>([] {
+          throw std::runtime_error("the plan is " + jsonTooDeepProblem());
+        }));
     b.plan = planFromJson(json);
   } catch (const nlohmann::json::exception &e) {
     throw BundleError(name + ": plan JSON: " + e.what());

@@ -125,8 +125,10 @@ void checkKernelStep(const Plan &plan, const KernelStep &k,
       fail(where + ": zero grid or block dimension");
     threads *= k.block[d];
   }
-  if (threads > 1024 || k.block[2] > 64 || k.grid[1] > 65535 ||
-      k.grid[2] > 65535 || k.grid[0] > 0x7FFFFFFFu)
+  // Each of x and y is bounded too: 2^31 x 2^31 x 16 wraps to 0 threads.
+  if (threads > 1024 || k.block[0] > 1024 || k.block[1] > 1024 ||
+      k.block[2] > 64 || k.grid[1] > 65535 || k.grid[2] > 65535 ||
+      k.grid[0] > 0x7FFFFFFFu)
     fail(where + ": launch shape exceeds CUDA's limits (block " +
          std::to_string(k.block[0]) + "x" + std::to_string(k.block[1]) + "x" +
          std::to_string(k.block[2]) + ")");
@@ -218,7 +220,11 @@ void checkGemmStep(const Plan &plan, const GemmStep &g,
          dtypeName(c.dtype));
   auto checkNumel = [&](const BufferDesc &buf, int64_t rows, int64_t cols,
                         const char *op) {
-    if (numElements(buf.shape) != static_cast<uint64_t>(rows) * cols)
+    // Checked: m = 2^61 + 8, k = 8 would wrap around to 64 elements.
+    uint64_t reads;
+    if (__builtin_mul_overflow(static_cast<uint64_t>(rows),
+                               static_cast<uint64_t>(cols), &reads) ||
+        numElements(buf.shape) != reads)
       fail(where + ": " + op + " '" + buf.name + "' has shape " +
            shapeText(buf.shape) + ", the GEMM reads " + std::to_string(rows) +
            "x" + std::to_string(cols));

@@ -2,6 +2,7 @@
 
 #include "ByteLevel.h"
 #include "mind/abi/Files.h"
+#include "mind/abi/JsonDepth.h"
 #include "TokenizerImpl.h"
 
 #include <algorithm>
@@ -405,7 +406,10 @@ Tokenizer Tokenizer::fromJson(std::string_view text, const std::string &name) {
   impl->jsonHash = bytelevel::fnv1a64(text.data(), text.size());
   json j;
   try {
-    j = json::parse(text.begin(), text.end());
+    // Values are copied and quoted recursively: the nesting is bounded.
+    j = json::parse(text.begin(), text.end(), depthLimitedCallback<json>([&] {
+                      fail(name, jsonTooDeepProblem());
+                    }));
   } catch (const json::exception &e) {
     ErrorLocator where(text);
     json::sax_parse(text.begin(), text.end(), &where);

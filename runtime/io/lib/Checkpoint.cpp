@@ -2,6 +2,7 @@
 
 #include "mind/io/Checkpoint.h"
 
+#include "mind/abi/JsonDepth.h"
 #include "mind/io/Safetensors.h"
 #include "mind/io/Sha256.h"
 
@@ -125,7 +126,11 @@ json readState(const SafetensorsFile &file) {
     fail(file.path(), "resume metadata is corrupted: the SHA-256 of the state "
                       "does not match the stored one");
   try {
-    return json::parse(state->second);
+    // Copied and printed recursively (the config's digest): bounded nesting.
+    return json::parse(state->second, depthLimitedCallback<json>([&] {
+                         fail(file.path(),
+                              "resume state is " + jsonTooDeepProblem());
+                       }));
   } catch (const json::exception &e) {
     fail(file.path(),
          std::string("resume state is not valid JSON: ") + e.what());
@@ -238,7 +243,10 @@ TensorList mind::runtime::loadWeightsFile(const std::string &path,
     prefix = "param.";
   } else if (md.count(kConfig)) {
     try {
-      saved = json::parse(md.at(kConfig));
+      saved = json::parse(md.at(kConfig), depthLimitedCallback<json>([&] {
+                            fail(path, "metadata 'mind.config' is " +
+                                           jsonTooDeepProblem());
+                          }));
     } catch (const json::exception &e) {
       fail(path,
            std::string("metadata 'mind.config' is not JSON: ") + e.what());

@@ -3,6 +3,7 @@
 #include "mind/io/Safetensors.h"
 
 #include "mind/abi/Files.h"
+#include "mind/abi/JsonDepth.h"
 
 #include "mind/abi/AtomicFile.h"
 
@@ -120,7 +121,9 @@ public:
     std::vector<std::set<std::string>> keys;
     std::string duplicate;
     bool topLevel = false;
-    auto callback = [&](int, json::parse_event_t event, json &parsed) {
+    auto callback = [&](int depth, json::parse_event_t event, json &parsed) {
+      if (depth > kMaxJsonDepth) // values are copied and quoted recursively
+        fail("header is " + jsonTooDeepProblem());
       if (event == json::parse_event_t::object_start) {
         keys.emplace_back();
       } else if (event == json::parse_event_t::object_end) {
