@@ -132,12 +132,18 @@ private:
     return name != "mind.attention" || r == op->getResult(0);
   }
 
-  /// Another shape of as many elements (rank 0-4).
+  static bool fitsInt64(ArrayRef<int64_t> s) {
+    int64_t n = 1;
+    for (int64_t d : s)
+      if (llvm::MulOverflow(n, d, n))
+        return false;
+    return true;
+  }
+  /// Another shape of as many elements (rank 0-4); `in`'s count fits int64.
   SmallVector<int64_t> sameElementCount(ArrayRef<int64_t> in) {
     int64_t numel = 1;
     for (int64_t d : in)
-      if (llvm::MulOverflow(numel, d, numel))
-        return SmallVector<int64_t>(in); // past int64: keep the shape
+      numel *= d;
     SmallVector<int64_t> out;
     if (numel == 0) {
       out = shape(1, 4);
@@ -374,7 +380,10 @@ void FunctionBuilder::addRandomOp() {
       create(name, ops, {tensor({t, e}, ft)}, attrs);
     }
   } else if (name == "mind.reshape") {
+    // The verifier refuses element counts past int64: draw another shape.
     SmallVector<int64_t> in = shape(0, 4);
+    while (!fitsInt64(in))
+      in = shape(0, 4);
     Type elem = chance(0.8) ? ft : it;
     create(name, {operand(tensor(in, elem))},
            {tensor(sameElementCount(in), elem)});
@@ -476,19 +485,21 @@ void FunctionBuilder::addFusedElementwise() {
 }
 
 /// A rank-0 f32 value from `v`: itself (cast) when rank 0, else the
-/// cross-entropy of `v` viewed as [rows, last] against new targets and mask.
+/// cross-entropy of `v` (viewed as [rows, last] when rank 1, or at random)
+/// against new targets and mask.
 Value FunctionBuilder::toScalarLoss(Value v) {
   auto ty = cast<RankedTensorType>(v.getType());
   Type f32 = b.getF32Type();
   auto scalar = tensor({}, f32);
   if (ty.getRank() == 0)
     return ty == scalar ? v : create("mind.cast", {v}, {scalar})->getResult(0);
-  int64_t last = ty.getShape().back(), rows = 1;
-  for (int64_t d : ty.getShape().drop_back())
-    rows *= d;
   Value logits = v;
-  if (ty.getRank() == 1 || chance(0.5)) {
-    SmallVector<int64_t> flat = {rows, last};
+  // A rank-1 count always fits; a larger one may not (then no reshape).
+  if (fitsInt64(ty.getShape()) && (ty.getRank() == 1 || chance(0.5))) {
+    int64_t rows = 1;
+    for (int64_t d : ty.getShape().drop_back())
+      rows *= d;
+    SmallVector<int64_t> flat = {rows, ty.getShape().back()};
     logits = create("mind.reshape", {v}, {tensor(flat, ty.getElementType())})
                  ->getResult(0);
   }
