@@ -10,7 +10,15 @@ batch 32, max_seq_len 512 (511 trained tokens), accumulation 8:
   eager    test/parity/minimind_ref.py in eager mode, bf16 autocast, fused
            AdamW;
   compile  the same under torch.compile (model + loss compiled; MoE routing
-           runs eagerly between compiled graphs).
+           runs eagerly between compiled graphs);
+  orig-eager, orig-compile
+           MiniMind's original model_minimind.py, imported in place from
+           --minimind-dir, trained as its train_pretrain.py does: eager with
+           AdamW's default (unfused) implementation, or torch.compile(model)
+           with fused AdamW. Skipped, with a message, when it cannot be
+           imported.
+
+Ours is quoted against the fastest PyTorch row of each config.
 
 Each run does --warmup optimizer steps, then --measure optimizer steps are
 timed (8 micro-steps each). Step time is per optimizer step. Compile time:
@@ -26,8 +34,11 @@ Needs a CUDA GPU and PyTorch; see bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
+import importlib.util
+import inspect
 import json
 import os
 import re
@@ -51,8 +62,12 @@ CONFIGS = {
     "104m": ("minimind-104m", "configs/minimind-104m.json", ".device/m104-bf16-trainer"),
     "moe": ("minimind-moe", "configs/minimind-moe.json", ".device/moe-bf16-trainer"),
 }
-MODES = ("ours", "eager", "compile")
-MODE_LABEL = {"ours": "mindc (ours)", "eager": "PyTorch eager", "compile": "PyTorch compile"}
+MODES = ("ours", "eager", "compile", "orig-eager", "orig-compile")
+TORCH_MODES = MODES[1:]
+MODE_LABEL = {"ours": "mindc (ours)", "eager": "PyTorch eager (ref)", "compile": "PyTorch compile (ref)",
+              "orig-eager": "PyTorch eager (MiniMind)", "orig-compile": "PyTorch compile (MiniMind)"}
+DEFAULT_MINIMIND_DIR = os.path.normpath(os.path.join(REPO, "..", "shared", "reference", "minimind2"))
+LEARNING_RATE = 5e-4
 
 
 def parse_kv(items: Optional[List[str]], what: str) -> Dict[str, str]:
@@ -148,11 +163,77 @@ def _cuda(device: str) -> bool:
     return device.startswith("cuda")
 
 
-def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
+def load_original(directory: str):
+    """Imports MiniMind's model_minimind.py from `directory` in place.
+    Returns (module, None), or (None, why) when it cannot."""
+    path = os.path.join(directory, "model_minimind.py")
+    if not os.path.isfile(path):
+        return None, f"{path} not found"
+    spec = importlib.util.spec_from_file_location("model_minimind", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except Exception as e:  # e.g. transformers not installed
+        del sys.modules[spec.name]
+        return None, f"importing {path} failed: {type(e).__name__}: {e}"
+    return mod, None
+
+
+def build_original(mod, cfg_path: str, device: str):
+    """MiniMindForCausalLM(MiniMindConfig(**config JSON)): the original reads
+    the same key names as our configs."""
+    with open(cfg_path) as f:
+        kw = {k: v for k, v in json.load(f).items() if k not in ref._IGNORED_CONFIG_KEYS}
+    named = inspect.signature(mod.MiniMindConfig.__init__).parameters
+    unknown = sorted(k for k in kw if k not in named)
+    if unknown:
+        raise RuntimeError(f"MiniMind's MiniMindConfig has no {', '.join(unknown)}")
+    torch.manual_seed(42)
+    return mod.MiniMindForCausalLM(mod.MiniMindConfig(**kw)).to(device)
+
+
+def train_original(model, get_batch, iters: int, micro_steps: int, compile_: bool, fused: bool,
+                   args, on_step) -> float:
+    """train_pretrain.py's step: LR set every micro-step, autocast, masked-mean
+    CE over r.logits + r.aux_loss, / accumulation, clip 1.0, AdamW (torch
+    defaults, as MiniMind). Returns the last micro-step's loss."""
+    A = args.accumulation_steps
+    device = next(model.parameters()).device
+    opt = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, **({"fused": True} if fused else {}))
+    fwd = torch.compile(model, mode=args.compile_mode) if compile_ else model
+    ce_fn = torch.nn.CrossEntropyLoss(reduction="none")
+    scaler = ref._make_scaler(device, args.dtype == "float16")
+    autocast = contextlib.nullcontext() if args.dtype == "float32" else \
+        torch.autocast(device.type, dtype=getattr(torch, args.dtype))
+    model.train()
+    for i in range(micro_steps):
+        for g in opt.param_groups:
+            g["lr"] = ref.get_lr(i, iters, LEARNING_RATE)
+        X, Y, mask = get_batch(0, i)
+        with autocast:
+            r = fwd(X)
+            ce = ce_fn(r.logits.view(-1, r.logits.size(-1)), Y.view(-1)).view(Y.size())
+            loss = ((ce * mask).sum() / mask.sum() + r.aux_loss) / A
+        scaler.scale(loss).backward()
+        if (i + 1) % A == 0:
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(opt)
+            scaler.update()
+            opt.zero_grad(set_to_none=True)
+            on_step((i + 1) // A)
+    return float(loss) * A
+
+
+def run_torch(cfg, cfg_path: str, samples_gpu, mode: str, args, orig=None) -> dict:
+    """One PyTorch row: `eager`/`compile` train minimind_ref, `orig-*` the
+    original module `orig`. Same batches, timing and memory measure."""
     A, B, L = args.accumulation_steps, args.batch_size, args.max_seq_len
     steps = args.warmup + args.measure
     cuda = _cuda(args.device)
-    if compile_:  # a fresh compile per config: no cached graphs, no recompile limits
+    compile_ = mode.endswith("compile")
+    if compile_:  # a fresh compile per run: no cached graphs, no recompile limits
         if hasattr(torch, "compiler") and hasattr(torch.compiler, "reset"):
             torch.compiler.reset()
         else:  # older PyTorch: a local `import torch._dynamo` would shadow `torch`
@@ -161,10 +242,25 @@ def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
     if cuda:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    model = ref.build_model(cfg, seed=42, device=args.device)
-    opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=5e-4, grad_clip=1.0,
-                            dtype=args.dtype, fused_adamw=cuda, compile=compile_,
-                            compile_mode=args.compile_mode, max_steps=steps * A)
+    get_batch = ref.batches_from_samples(samples_gpu, B)
+    iters = samples_gpu.shape[0] // B
+    if mode.startswith("orig-"):
+        model = build_original(orig, cfg_path, args.device)
+        fused = cuda and compile_  # MiniMind's eager AdamW is torch's default, unfused
+
+        def train(on_step):
+            return train_original(model, get_batch, iters, steps * A, compile_, fused, args, on_step)
+    else:
+        model = ref.build_model(cfg, seed=42, device=args.device)
+        fused = cuda
+        opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=LEARNING_RATE,
+                                grad_clip=1.0, dtype=args.dtype, fused_adamw=fused, compile=compile_,
+                                compile_mode=args.compile_mode, max_steps=steps * A)
+
+        def train(on_step):
+            res = ref.train(model, get_batch, iters, opts, on_optimizer_step=on_step)
+            return res.ce[-1] + res.aux[-1]
+    params = sum(p.numel() for p in model.parameters())
     stamps = []
 
     def sync():
@@ -177,8 +273,7 @@ def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
 
     sync()
     t0 = time.perf_counter()
-    res = ref.train(model, ref.batches_from_samples(samples_gpu, B), samples_gpu.shape[0] // B, opts,
-                    on_optimizer_step=on_step)
+    last_loss = train(on_step)
     times = [b - a for a, b in zip([t0] + stamps[:-1], stamps)]
     measured = times[args.warmup:]
     window = sum(measured)
@@ -187,15 +282,27 @@ def run_torch(cfg, samples_gpu, compile_: bool, args) -> dict:
            "peak_memory_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None,
            "peak_reserved_mib": torch.cuda.max_memory_reserved() / 2**20 if cuda else None,
            "peak_memory_kind": "torch.cuda.max_memory_allocated",
-           "first_optimizer_step_s": times[0], "step_times_s": times,
-           "last_loss": res.ce[-1] + res.aux[-1]}
+           "fused_adamw": fused, "parameters": params,
+           "first_optimizer_step_s": times[0], "step_times_s": times, "last_loss": last_loss}
     if compile_:
         out["compile_s"] = times[0] - statistics.median(measured)
-    del model, res
+    del model, train
     gc.collect()
     if cuda:
         torch.cuda.empty_cache()
     return out
+
+
+def fastest_torch(r: dict) -> None:
+    """Records the config's fastest PyTorch row and ours ÷ that row."""
+    rates = {m: r[m]["tokens_per_s"] for m in TORCH_MODES if r.get(m, {}).get("tokens_per_s")}
+    if not rates:
+        return
+    best = max(rates, key=rates.get)
+    r["fastest_torch"] = best
+    ours = r.get("ours", {}).get("tokens_per_s")
+    if ours:
+        r["ours_over_fastest_torch"] = ours / rates[best]
 
 
 # ----------------------------------------------------------------------------
@@ -212,10 +319,11 @@ def markdown(report: dict) -> str:
            f"batch {s['batch_size']} × {s['max_seq_len'] - 1} tokens, accumulation {s['accumulation_steps']} "
            f"· {s['dtype']} · {s['warmup']} warm-up + {s['measure']} measured optimizer steps",
            "",
-           "| config | trainer | tokens/s | step time (ms) | peak memory (MiB) | compile time (s) | ours ÷ this |",
-           "|---|---|---:|---:|---:|---:|---:|"]
+           "| config | trainer | tokens/s | step time (ms) | peak memory (MiB) | compile time (s) "
+           "| ours ÷ fastest PyTorch |",
+           "|---|---|---:|---:|---:|---:|---|"]
     for name, r in report["results"].items():
-        ours = r.get("ours", {}).get("tokens_per_s")
+        best = r.get("fastest_torch")
         for mode in MODES:
             m = r.get(mode)
             if m is None:
@@ -229,31 +337,44 @@ def markdown(report: dict) -> str:
                     (f"; startup {m['startup_s']:.1f}" if m.get("startup_s") is not None else "")
             else:
                 comp = fmt(m.get("compile_s"), ".1f")
-            ratio = ours / m["tokens_per_s"] if ours and m.get("tokens_per_s") else None
+            if mode == "ours":
+                ratio = r.get("ours_over_fastest_torch")
+                vs = f"**{ratio:.2f}** vs {MODE_LABEL[best]}" if ratio is not None else "–"
+            else:
+                vs = "fastest PyTorch" if mode == best else ""
             out.append(f"| {r['label']} | {MODE_LABEL[mode]} | {m['tokens_per_s']:,.0f} | "
-                       f"{m['step_time_ms']:.1f} | {fmt(m.get('peak_memory_mib'), ',.0f')} | {comp} | "
-                       f"{fmt(ratio, '.2f')} |")
+                       f"{m['step_time_ms']:.1f} | {fmt(m.get('peak_memory_mib'), ',.0f')} | {comp} | {vs} |")
     reserved = ", ".join(f"{r['label']} {MODE_LABEL[m]} {r[m]['peak_reserved_mib']:,.0f} MiB"
-                         for r in report["results"].values() for m in ("eager", "compile")
+                         for r in report["results"].values() for m in TORCH_MODES
                          if r.get(m, {}).get("peak_reserved_mib") is not None)
     out += ["",
             "Peak memory: ours = growth of used device memory (cudaMemGetInfo) from before the bundle "
             "was loaded, everything included; PyTorch = torch.cuda.max_memory_allocated (tensors only"
             + (f"; max reserved by the caching allocator: {reserved}" if reserved else "") + ").",
             "Compile time: ours = `mindc compile` (given with --mindc-time) and the trainer's startup "
-            "(bundle load to first step); torch.compile = first optimizer step minus a measured one."]
+            "(bundle load to first step); torch.compile = first optimizer step minus a measured one.",
+            "PyTorch rows: (ref) = test/parity/minimind_ref.py, fused AdamW; (MiniMind) = MiniMind's "
+            "original model_minimind.py, eager with torch's default AdamW, compile = torch.compile(model) "
+            "with fused AdamW. Ours ÷ fastest PyTorch = ours' tokens/s over the fastest PyTorch row "
+            "of the config."]
+    if report.get("orig_skipped"):
+        out.append(f"MiniMind rows skipped: {report['orig_skipped']}")
     return "\n".join(out)
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Compiled MiniMind trainers vs PyTorch eager/compile.")
+    ap = argparse.ArgumentParser(description="Compiled MiniMind trainers vs PyTorch eager/compile "
+                                 "(our reference and MiniMind's original code).")
     ap.add_argument("--trainer", action="append", metavar="NAME=PATH",
                     help="trainer per config (26m, 104m, moe); defaults: " +
                     ", ".join(f"{k}={v[2]}" for k, v in CONFIGS.items()))
     ap.add_argument("--mindc-time", action="append", metavar="NAME=SECONDS",
                     help="measured `mindc compile` time for a config")
     ap.add_argument("--configs", default="26m,104m,moe")
-    ap.add_argument("--modes", default="ours,eager,compile")
+    ap.add_argument("--modes", default=",".join(MODES), help="default: %(default)s")
+    ap.add_argument("--minimind-dir", default=DEFAULT_MINIMIND_DIR,
+                    help="MiniMind's original code (model_minimind.py) for the orig-* modes; "
+                    "default: <repo>/../shared/reference/minimind2")
     ap.add_argument("--warmup", type=int, default=3, help="warm-up optimizer steps")
     ap.add_argument("--measure", type=int, default=5, help="measured optimizer steps")
     ap.add_argument("--batch-size", type=int, default=32)
@@ -285,6 +406,14 @@ def main(argv=None):
         for n in names:
             if not os.access(trainers[n], os.X_OK):
                 sys.exit(f"bench: trainer {trainers[n]} for {n} is missing or not executable")
+    orig, orig_skipped = None, None
+    if any(m.startswith("orig-") for m in modes):
+        orig, orig_skipped = load_original(args.minimind_dir)
+        if orig is None:
+            print(f"bench: skipping orig-eager/orig-compile: {orig_skipped}", flush=True)
+            modes = [m for m in modes if not m.startswith("orig-")]
+        else:
+            print(f"bench: MiniMind's original code: {orig.__file__}")
     work = args.workdir or tempfile.mkdtemp(prefix="mind-bench-")
     gpu = torch.cuda.get_device_name() if _cuda(args.device) else args.device
     print(f"GPU: {gpu}, PyTorch {torch.__version__}, scratch {work}", flush=True)
@@ -293,11 +422,13 @@ def main(argv=None):
     report = {"gpu": gpu, "torch": torch.__version__, "cuda": torch.version.cuda,
               "settings": {"batch_size": B, "max_seq_len": L, "accumulation_steps": A,
                            "warmup": args.warmup, "measure": args.measure, "dtype": args.dtype,
-                           "fused_adamw": _cuda(args.device), "compile_mode": args.compile_mode or "default"},
-              "results": {}}
+                           "compile_mode": args.compile_mode or "default", "modes": modes,
+                           "minimind_dir": args.minimind_dir},
+              "orig_skipped": orig_skipped, "results": {}}
     for name in names:
         label, cfg_rel, _ = CONFIGS[name]
-        cfg = ref.MiniMindConfig.from_json(os.path.join(REPO, cfg_rel))
+        cfg_path = os.path.join(REPO, cfg_rel)
+        cfg = ref.MiniMindConfig.from_json(cfg_path)
         cw = os.path.join(work, name)
         os.makedirs(cw, exist_ok=True)
         num_samples = (args.warmup + args.measure) * A * B
@@ -317,7 +448,7 @@ def main(argv=None):
                     r[mode] = run_ours(trainers[name], tokens, cw, args)
                 else:
                     samples_gpu = samples.to(args.device)
-                    r[mode] = run_torch(cfg, samples_gpu, mode == "compile", args)
+                    r[mode] = run_torch(cfg, cfg_path, samples_gpu, mode, args, orig)
                     del samples_gpu
             except Exception as e:  # report and go on with the other runs
                 import traceback
@@ -328,11 +459,7 @@ def main(argv=None):
                 print(f"  {m['tokens_per_s']:,.0f} tokens/s, {m['step_time_ms']:.1f} ms/step, peak "
                       f"{fmt(m.get('peak_memory_mib'), ',.0f')} MiB, last loss {m['last_loss']:.4f} "
                       f"({time.perf_counter() - t:.1f}s)", flush=True)
-        ours = r.get("ours", {}).get("tokens_per_s")
-        for mode in ("eager", "compile"):
-            other = r.get(mode, {}).get("tokens_per_s")
-            if ours and other:
-                r[f"ours_over_{mode}"] = ours / other
+        fastest_torch(r)
         with open(args.json, "w") as f:  # partial results survive a later crash
             json.dump(report, f, indent=1)
     report["total_s"] = time.perf_counter() - t_all
