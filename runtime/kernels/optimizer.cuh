@@ -136,12 +136,14 @@ __device__ __forceinline__ void adamwElement(float &p, float g, float &m,
 
 // Unscale + clip + AdamW over n flat elements, then zero the gradients for
 // the next accumulation window (also when the step is skipped). Reads the
-// step scalars optimizer_prepare wrote.
-__global__ void adamw_fused(float *param, float *grad, float *expAvg,
-                            float *expAvgSq, i64 n,
-                            const OptimizerState *state, double beta1,
-                            double beta2, double eps) {
-  MIND_CHECK_SIGNATURE(adamw_fused, adamw_fused);
+// step scalars optimizer_prepare wrote. With `copy`, also stores each new
+// weight rounded to T there (the bf16/f16 weights the next window's matrix
+// ops read, rounded as a cast in the micro-step would round them).
+template <typename T>
+__device__ __forceinline__ void
+adamwRegion(float *param, float *grad, float *expAvg, float *expAvgSq,
+            T *copy, i64 n, const OptimizerState *state, double beta1,
+            double beta2, double eps) {
   const bool skip = state->skipped != 0;
   const float inv = state->stepInvScale;
   const double coef = state->coef, stepSize = state->stepSize,
@@ -170,6 +172,12 @@ __global__ void adamw_fused(float *param, float *grad, float *expAvg,
     p4[i] = p;
     m4[i] = m;
     v4[i] = v;
+    if (copy) {
+      copy[4 * i] = fromF32<T>(p.x);
+      copy[4 * i + 1] = fromF32<T>(p.y);
+      copy[4 * i + 2] = fromF32<T>(p.z);
+      copy[4 * i + 3] = fromF32<T>(p.w);
+    }
   }
   for (i64 i = 4 * n4 + tid; i < n; i += stride) {
     float g = grad[i];
@@ -178,7 +186,28 @@ __global__ void adamw_fused(float *param, float *grad, float *expAvg,
       continue;
     adamwElement(param[i], g * inv, expAvg[i], expAvgSq[i], coef, stepSize,
                  bc2Sqrt, decay, beta1, beta2, eps);
+    if (copy)
+      copy[i] = fromF32<T>(param[i]);
   }
+}
+
+__global__ void adamw_fused(float *param, float *grad, float *expAvg,
+                            float *expAvgSq, i64 n,
+                            const OptimizerState *state, double beta1,
+                            double beta2, double eps) {
+  MIND_CHECK_SIGNATURE(adamw_fused, adamw_fused);
+  adamwRegion<float>(param, grad, expAvg, expAvgSq, nullptr, n, state, beta1,
+                     beta2, eps);
+}
+
+template <typename T>
+__global__ void adamw_fused_copy(float *param, float *grad, float *expAvg,
+                                 float *expAvgSq, T *copy, i64 n,
+                                 const OptimizerState *state, double beta1,
+                                 double beta2, double eps) {
+  MIND_CHECK_SIGNATURE_T(adamw_fused_copy, (T), adamw_fused_copy<T>);
+  adamwRegion<T>(param, grad, expAvg, expAvgSq, copy, n, state, beta1, beta2,
+                 eps);
 }
 
 } // namespace mind

@@ -327,3 +327,31 @@ func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}, %g: tensor<8xf32> {m
     -> (tensor<8xf32> {mind.grad = "w"}) {
   return %g : tensor<8xf32>
 }
+
+// -----
+
+// Weight copies (mind-weight-copies) are bf16 or f16 ...
+// expected-error @below {{lower-to-plan: weight copies must all be bf16 or all f16, 'w' is 'tensor<4xf32>'}}
+func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}, %c: tensor<4xf32> {mind.param_copy = "w"})
+    -> (tensor<4xf32> {mind.grad = "w"}) {
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// ... of one type ...
+// expected-error @below {{lower-to-plan: weight copies must all be bf16 or all f16, 'v' is 'tensor<4xf16>'}}
+func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}, %v: tensor<4xf32> {mind.param = "v"},
+                      %cw: tensor<4xbf16> {mind.param_copy = "w"}, %cv: tensor<4xf16> {mind.param_copy = "v"})
+    -> (tensor<4xf32> {mind.grad = "w"}, tensor<4xf32> {mind.grad = "v"}) {
+  return %w, %v : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// ... and copy a parameter of their shape.
+// expected-error @below {{lower-to-plan: 'w' has a weight copy but no parameter of its shape}}
+func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}, %c: tensor<8xbf16> {mind.param_copy = "w"})
+    -> (tensor<4xf32> {mind.grad = "w"}) {
+  return %w : tensor<4xf32>
+}

@@ -292,6 +292,32 @@ func.func @train_step(%x: tensor<2x3xf32> {mind.input = "x"}, %y: tensor<2x2xbf1
 
 // -----
 
+// Weight copies (mind.param_copy, from mind-weight-copies): every parameter
+// gets a param_copy buffer "<param>.copy" of the copies' type, in parameter
+// order after the accumulators ("w" has no copy argument: its buffer is
+// written by the optimizer and read by nobody); the GEMM reads the copy.
+// CHECK-LABEL: plan.micro_step @train_step {
+// CHECK-NEXT: %[[E:.*]] = plan.buffer param "e" : memref<10x4xf32>
+// CHECK-NEXT: plan.buffer param "w" : memref<4xf32>
+// CHECK-NEXT: plan.buffer grad "e.grad" : memref<10x4xf32>
+// CHECK-NEXT: plan.buffer grad "w.grad" : memref<4xf32>
+// CHECK-NEXT: %[[EC:.*]] = plan.buffer param_copy "e.copy" : memref<10x4xbf16>
+// CHECK-NEXT: plan.buffer param_copy "w.copy" : memref<4xbf16>
+// CHECK-NEXT: %[[X:.*]] = plan.buffer input "x" : memref<3x4xbf16>
+// CHECK: plan.gemm %[[X]], %[[EC]] -> %{{.*}} {k = 4 : i64, m = 3 : i64, n = 10 : i64, source = "mind.linear", trans_b}
+func.func @train_step(%e: tensor<10x4xf32> {mind.param = "e"},
+                      %w: tensor<4xf32> {mind.param = "w"},
+                      %x: tensor<3x4xbf16> {mind.input = "x"},
+                      %ec: tensor<10x4xbf16> {mind.param_copy = "e"})
+    -> (tensor<3x10xbf16>, tensor<10x4xf32> {mind.grad = "e"}, tensor<4xf32> {mind.grad = "w"}) {
+  %y = mind.linear %x, %ec : (tensor<3x4xbf16>, tensor<10x4xbf16>) -> tensor<3x10xbf16>
+  %de = mind.fill {value = 0.0 : f64} : () -> tensor<10x4xf32>
+  %dw = mind.fill {value = 0.0 : f64} : () -> tensor<4xf32>
+  return %y, %de, %dw : tensor<3x10xbf16>, tensor<10x4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // Other functions are left alone; @train_step is replaced by a micro-step of
 // the same name.
 // CHECK-LABEL: func.func @forward(

@@ -1,6 +1,6 @@
 // RUN: mind-opt %s -mind-plan-memory | FileCheck %s
 
-// mind-plan-memory: persistent buffers first (params, grads, inputs, outputs;
+// mind-plan-memory: persistent buffers first (params, grads, copies, inputs, outputs;
 // each kind in IR order), each 256-byte aligned; then activations, live from
 // their first step to their last, placed best fit among the freed intervals;
 // arena_bytes is the peak. Sizes below: f32[100] = 400 B -> 512, f32[8] ->
@@ -94,4 +94,27 @@ plan.micro_step @persistent_only attributes {arena_bytes = 1 : i64} {
 // CHECK-LABEL: plan.micro_step @empty attributes {arena_bytes = 0 : i64} {
 // CHECK-NEXT: }
 plan.micro_step @empty {
+}
+
+// Param copies mirror the param region at half its offsets, so that element
+// e of the params is element e of the copies (the optimizer writes both in
+// one pass): p1 at 256 has its copy 128 bytes into the copy region, not at
+// the copy region's next 256-byte boundary, which the planner reserved.
+// CHECK-LABEL: plan.micro_step @param_copies attributes {arena_bytes = 1792 : i64} {
+// CHECK-NEXT: plan.buffer param "p0" {offset = 0 : i64} : memref<8xf32>
+// CHECK-NEXT: plan.buffer param "p1" {offset = 256 : i64} : memref<8xf32>
+// CHECK-NEXT: plan.buffer grad "p0.grad" {offset = 512 : i64} : memref<8xf32>
+// CHECK-NEXT: plan.buffer grad "p1.grad" {offset = 768 : i64} : memref<8xf32>
+// CHECK-NEXT: plan.buffer param_copy "p0.copy" {offset = 1024 : i64} : memref<8xbf16>
+// CHECK-NEXT: plan.buffer param_copy "p1.copy" {offset = 1152 : i64} : memref<8xbf16>
+// CHECK-NEXT: plan.buffer output "y" {offset = 1536 : i64} : memref<8xbf16>
+plan.micro_step @param_copies {
+  %p0 = plan.buffer param "p0" : memref<8xf32>
+  %p1 = plan.buffer param "p1" : memref<8xf32>
+  %g0 = plan.buffer grad "p0.grad" : memref<8xf32>
+  %g1 = plan.buffer grad "p1.grad" : memref<8xf32>
+  %c0 = plan.buffer param_copy "p0.copy" : memref<8xbf16>
+  %c1 = plan.buffer param_copy "p1.copy" : memref<8xbf16>
+  %y = plan.buffer output "y" : memref<8xbf16>
+  plan.kernel "mind::add_fwd<__nv_bfloat16>"(%c0, %c1, %y, 8) grid [1, 1, 1] block [256, 1, 1] : memref<8xbf16>, memref<8xbf16>, memref<8xbf16>
 }

@@ -3,6 +3,7 @@
 #include "SampleBundle.h"
 
 #include "mind/abi/Bundle.h"
+#include "mind/abi/OptimizerSpecs.h"
 
 #include <gtest/gtest.h>
 
@@ -326,6 +327,81 @@ TEST(PlanRules, ArgumentsFollowTheSignature) {
       "no such kernel in the library");
 }
 
+// The sample plan with bf16 weight copies (mind-weight-copies): one per
+// param at half its offset in a region at 4096, and the kernels that write
+// them (the copy-writing AdamW, the cast that fills them after a load).
+Plan planWithCopies() {
+  Plan p = samplePlan();
+  p.buffers.push_back(buffer("model.embed_tokens.weight.copy",
+                             BufferKind::ParamCopy, DType::BF16, {16, 8},
+                             4096));
+  p.buffers.push_back(buffer("model.norm.weight.copy", BufferKind::ParamCopy,
+                             DType::BF16, {8}, 4096 + 256));
+  p.arenaBytes = 4608;
+  for (const std::string &n : kernels::optimizerKernelNames(DType::BF16))
+    if (std::none_of(p.kernels.begin(), p.kernels.end(),
+                     [&](const KernelEntry &k) { return k.nameExpr == n; }))
+      p.kernels.push_back({n, "_Z" + n, kabi::resolveLibraryKernel(n)});
+  return p;
+}
+
+void expectCopiesError(const std::function<void(Plan &)> &mutate,
+                       const std::string &needle) {
+  Plan p = planWithCopies();
+  mutate(p);
+  expectError<BundleError>([&] { trainingInterface(p); }, needle);
+}
+
+TEST(PlanRules, ParamCopiesMirrorTheParamRegion) {
+  TrainingInterface t = trainingInterface(planWithCopies());
+  ASSERT_TRUE(t.layout.hasCopies());
+  EXPECT_EQ(t.layout.copyBase, 4096u);
+  EXPECT_EQ(t.layout.copyDtype, DType::BF16);
+  EXPECT_EQ(t.layout.copies, (std::vector<int64_t>{14, 15}));
+  EXPECT_FALSE(trainingInterface(samplePlan()).layout.hasCopies());
+
+  expectCopiesError([](Plan &p) { p.buffers[15].offset = 4096 + 384; },
+                    "'model.norm.weight.copy' is not at half the relative "
+                    "offset of 'model.norm.weight'");
+  expectCopiesError([](Plan &p) { p.buffers[15].offset = 4096 + 320; },
+                    "offset 4416 is not a multiple of 128");
+  expectCopiesError([](Plan &p) { p.buffers.pop_back(); },
+                    "2 param buffers but 1 param_copy buffers");
+  expectCopiesError([](Plan &p) { p.buffers[15].name = "norm.copy"; },
+                    "expected 'model.norm.weight.copy'");
+  expectCopiesError(
+      [](Plan &p) {
+        p.buffers[15].dtype = DType::F16;
+        p.buffers[15].bytes = 16;
+      },
+      "'model.norm.weight.copy' is F16 [8], expected BF16 [8]");
+  expectCopiesError(
+      [](Plan &p) {
+        p.buffers[15].dtype = DType::F32;
+        p.buffers[15].bytes = 32;
+      },
+      "param_copy buffers must be BF16 or F16, not F32");
+  expectCopiesError( // the copy region starts off the arena alignment
+      [](Plan &p) {
+        p.buffers[14].offset = 4096 + 128;
+        p.buffers[15].offset = 4096 + 384;
+      },
+      "the param copy region starts at 4224");
+  expectCopiesError(
+      [](Plan &p) { std::get<KernelStep>(p.steps[2]).args[0].buffer = 14; },
+      "writes buffer 14 'model.embed_tokens.weight.copy' (param_copy)");
+  expectCopiesError(
+      [](Plan &p) {
+        auto it = std::find_if(p.kernels.begin(), p.kernels.end(),
+                               [](const KernelEntry &k) {
+                                 return k.nameExpr.find("adamw_fused_copy") !=
+                                        std::string::npos;
+                               });
+        p.kernels.erase(it);
+      },
+      "lacks the optimizer kernel 'mind::adamw_fused_copy<__nv_bfloat16>'");
+}
+
 TEST(PlanRules, TrainingContractViolations) {
   expectTrainingError([](Plan &p) { p.buffers[4].name = "tokens"; },
                       "no input buffer 'ids'");
@@ -441,7 +517,7 @@ TEST(Bundle, RejectsEveryCorruption) {
   bad[0] = 'X';
   reject(bad, "not a mind bundle (bad magic");
   reject(rawBundle({"{}", "", "", "", ""}, 1),
-         "unsupported bundle version 1 (this runtime reads 2; recompile it");
+         "unsupported bundle version 1 (this runtime reads 3; recompile it");
   // A flipped bit inside the cubin section.
   size_t cubinStart = 12 + 8 + toJson(samplePlan()).dump().size() + 8;
   bad = good;

@@ -26,6 +26,8 @@ runtime::BufferKind kindOf(plan::BufferKind k) {
     return runtime::BufferKind::Output;
   case plan::BufferKind::activation:
     return runtime::BufferKind::Activation;
+  case plan::BufferKind::param_copy:
+    return runtime::BufferKind::ParamCopy;
   }
   return runtime::BufferKind::Activation;
 }
@@ -119,8 +121,20 @@ FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
   }
   // The runtime's optimizer step (norm, clip, AdamW, loss scaling) launches
   // these from the same cubin.
-  for (const std::string &name : runtime::kernels::optimizerKernelNames())
-    plan.kernels.push_back(
-        {name, "", runtime::kabi::resolveLibraryKernel(name)});
+  // With weight copies, also the copy-writing AdamW and the cast that fills
+  // the copies after weights are loaded.
+  std::optional<runtime::DType> copies;
+  for (const runtime::BufferDesc &b : plan.buffers)
+    if (b.kind == runtime::BufferKind::ParamCopy)
+      copies = b.dtype;
+  for (const std::string &name :
+       runtime::kernels::optimizerKernelNames(copies)) {
+    bool listed = llvm::any_of(plan.kernels, [&](const auto &k) {
+      return k.nameExpr == name;
+    });
+    if (!listed)
+      plan.kernels.push_back(
+          {name, "", runtime::kabi::resolveLibraryKernel(name)});
+  }
   return out;
 }

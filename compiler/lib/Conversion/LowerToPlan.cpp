@@ -103,8 +103,51 @@ LogicalResult lowerBody(func::FuncOp fn, PlanLowering &L) {
     L.setGradAccumulator(name.getValue(), acc);
     grads.push_back({g, acc});
   }
+  // Weight copies (mind-weight-copies): if any parameter has one, every
+  // parameter gets one, in parameter order (the optimizer rewrites the
+  // whole copy region); unread ones cost half their parameter's bytes.
+  std::optional<Type> copyType;
+  llvm::StringMap<BlockArgument> copyArgs;
+  for (BlockArgument arg : body.getArguments())
+    if (StringAttr of = argAttr(arg, "mind.param_copy")) {
+      Type elem = cast<RankedTensorType>(arg.getType()).getElementType();
+      if (!isa<BFloat16Type, Float16Type>(elem) ||
+          (copyType && *copyType != elem))
+        return fn.emitError("lower-to-plan: weight copies must all be bf16 "
+                            "or all f16, '")
+               << of.getValue() << "' is " << arg.getType();
+      auto param = paramArgs.find(of.getValue());
+      if (param == paramArgs.end() ||
+          cast<RankedTensorType>(arg.getType()).getShape() !=
+              cast<RankedTensorType>(
+                  body.getArgument(param->second).getType())
+                  .getShape())
+        return fn.emitError("lower-to-plan: '")
+               << of.getValue()
+               << "' has a weight copy but no parameter of its shape";
+      if (!copyArgs.try_emplace(of.getValue(), arg).second)
+        return fn.emitError("lower-to-plan: two weight copies of '")
+               << of.getValue() << "'";
+      copyType = elem;
+    }
+  if (copyType)
+    for (StringAttr name : params) {
+      std::string copy = name.str() + ".copy";
+      auto it = copyArgs.find(name.getValue());
+      if (it != copyArgs.end()) {
+        L.bind(it->second, plan::BufferKind::param_copy, copy);
+        continue;
+      }
+      auto shape = cast<RankedTensorType>(
+                       body.getArgument(paramArgs.lookup(name.getValue()))
+                           .getType())
+                       .getShape();
+      L.persistent(plan::BufferKind::param_copy, copy,
+                   *plan::bufferDtypeOf(RankedTensorType::get(shape, *copyType)),
+                   shape);
+    }
   for (BlockArgument arg : body.getArguments()) {
-    if (argAttr(arg, "mind.param"))
+    if (argAttr(arg, "mind.param") || argAttr(arg, "mind.param_copy"))
       continue;
     StringAttr input = argAttr(arg, "mind.input");
     if (!input)

@@ -9,6 +9,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <numeric>
 
@@ -28,14 +29,16 @@ int rank(plan::BufferKind kind) {
     return 0;
   case plan::BufferKind::grad:
     return 1;
-  case plan::BufferKind::input:
+  case plan::BufferKind::param_copy:
     return 2;
-  case plan::BufferKind::output:
+  case plan::BufferKind::input:
     return 3;
-  case plan::BufferKind::activation:
+  case plan::BufferKind::output:
     return 4;
+  case plan::BufferKind::activation:
+    return 5;
   }
-  return 4;
+  return 5;
 }
 
 void planStep(plan::MicroStepOp step) {
@@ -80,6 +83,23 @@ void planStep(plan::MicroStepOp step) {
   for (size_t i : order)
     sorted.push_back(planned[i]);
   MemoryPlan mp = planMemory(sorted);
+  // Param copies mirror the param region at half its offsets (element e of
+  // one is element e of the other: the optimizer writes both in one pass).
+  // The planner reserved at least that much for them: each copy's 256-byte
+  // aligned size is no smaller than half its param's.
+  std::optional<uint64_t> paramBase, copyBase;
+  llvm::StringMap<uint64_t> paramOffsets;
+  for (size_t k = 0; k < order.size(); ++k) {
+    plan::BufferOp buf = buffers[order[k]];
+    if (buf.getKind() == plan::BufferKind::param) {
+      paramBase = paramBase.value_or(sorted[k].offset);
+      paramOffsets[buf.getName()] = sorted[k].offset - *paramBase;
+    } else if (buf.getKind() == plan::BufferKind::param_copy) {
+      copyBase = copyBase.value_or(sorted[k].offset);
+      StringRef param = buf.getName().drop_back(sizeof(".copy") - 1);
+      sorted[k].offset = *copyBase + paramOffsets.lookup(param) / 2;
+    }
+  }
   Builder b(step.getContext());
   for (size_t k = 0; k < order.size(); ++k)
     buffers[order[k]].setOffsetAttr(

@@ -52,7 +52,8 @@ MicroStepResult CpuTrainer::microStep(const Tensor &ids, const Tensor &targets,
                                       const Tensor &mask) {
   MicroStepResult r;
 
-  // Arguments in @train_step order: params, then the tagged inputs.
+  // Arguments in @train_step order: params, then the tagged inputs (and the
+  // weight copies, filled from the params).
   std::vector<Tensor> args;
   size_t paramIndex = 0;
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
@@ -62,6 +63,8 @@ MicroStepResult CpuTrainer::microStep(const Tensor &ids, const Tensor &targets,
       args.push_back(Tensor::fromData(p.shape, {w.begin(), w.end()}));
       continue;
     }
+    if (func.getArgAttr(i, "mind.param_copy"))
+      continue; // withWeightCopies adds it
     auto input = func.getArgAttrOfType<StringAttr>(i, "mind.input");
     std::string name = input ? input.str() : "";
     if (name == "ids")
@@ -79,7 +82,8 @@ MicroStepResult CpuTrainer::microStep(const Tensor &ids, const Tensor &targets,
   }
 
   Interpreter interp(options.interpreter);
-  std::vector<Tensor> results = interp.run(func, args);
+  std::vector<Tensor> results =
+      interp.run(func, withWeightCopies(func, std::move(args)));
   r.loss = results.at(0).data.at(0);
   r.auxLoss = results.at(1).data.at(0);
   for (size_t p = 0; p < info.size(); ++p) {

@@ -9,6 +9,7 @@
 
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -282,4 +283,32 @@ std::vector<Tensor> Interpreter::run(func::FuncOp func,
         env.erase(v);
   }
   throw InterpreterError("@" + func.getSymName().str() + " has no return");
+}
+
+std::vector<Tensor> mind::withWeightCopies(func::FuncOp func,
+                                           std::vector<Tensor> args) {
+  llvm::StringMap<size_t> params; // name -> index into args
+  std::vector<Tensor> out;
+  size_t next = 0;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    if (auto of = func.getArgAttrOfType<StringAttr>(i, "mind.param_copy")) {
+      auto p = params.find(of.getValue());
+      if (p == params.end())
+        throw InterpreterError("weight copy of unknown parameter '" +
+                               of.str() + "'");
+      out.push_back(args[p->second]);
+      continue;
+    }
+    if (next == args.size())
+      throw InterpreterError("@" + func.getSymName().str() + " takes more than " +
+                             std::to_string(args.size()) + " arguments");
+    if (auto name = func.getArgAttrOfType<StringAttr>(i, "mind.param"))
+      params[name.getValue()] = next;
+    out.push_back(args[next++]);
+  }
+  if (next != args.size())
+    throw InterpreterError("@" + func.getSymName().str() + " takes " +
+                           std::to_string(next) + " arguments besides its "
+                           "weight copies, got " + std::to_string(args.size()));
+  return out;
 }

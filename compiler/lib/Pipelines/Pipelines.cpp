@@ -10,8 +10,8 @@
 #include "mlir/Pass/PassRegistry.h"
 
 const std::vector<std::string> &mind::fusionNames() {
-  static const std::vector<std::string> names = {"gradient-sinks",
-                                                 "elementwise"};
+  static const std::vector<std::string> names = {
+      "weight-copies", "gradient-sinks", "elementwise"};
   return names;
 }
 
@@ -50,6 +50,8 @@ void mind::buildFusionPasses(mlir::OpPassManager &pm,
                      options.disableFusion.end(),
                      name) == options.disableFusion.end();
   };
+  if (enabled("weight-copies"))
+    pm.addPass(createMindWeightCopies());
   if (enabled("gradient-sinks"))
     pm.addPass(createMindMarkGradientSinks());
   if (enabled("elementwise"))

@@ -74,9 +74,13 @@ void checkBuffers(const Plan &plan) {
       fail(what + ": " + std::to_string(b.bytes) + " bytes, but shape " +
            shapeText(b.shape) + " of " + dtypeName(b.dtype) + " needs " +
            std::to_string(numel * dtypeSize(b.dtype)));
-    if (b.offset % kArenaAlignment != 0)
+    // A param copy sits at half its param's offset in the copy region
+    // (ParamLayout), hence half the alignment.
+    uint64_t align = b.kind == BufferKind::ParamCopy ? kArenaAlignment / 2
+                                                     : kArenaAlignment;
+    if (b.offset % align != 0)
       fail(what + ": offset " + std::to_string(b.offset) +
-           " is not a multiple of " + std::to_string(kArenaAlignment));
+           " is not a multiple of " + std::to_string(align));
     if (b.offset > plan.arenaBytes || b.bytes > plan.arenaBytes - b.offset)
       fail(what + ": bytes [" + std::to_string(b.offset) + ", " +
            std::to_string(b.offset + b.bytes) + ") exceed the arena of " +
@@ -84,6 +88,10 @@ void checkBuffers(const Plan &plan) {
     if ((b.kind == BufferKind::Param || b.kind == BufferKind::Grad) &&
         b.dtype != DType::F32)
       fail(what + ": " + bufferKindName(b.kind) + " buffers must be F32, not " +
+           dtypeName(b.dtype));
+    if (b.kind == BufferKind::ParamCopy && b.dtype != DType::BF16 &&
+        b.dtype != DType::F16)
+      fail(what + ": param_copy buffers must be BF16 or F16, not " +
            dtypeName(b.dtype));
   }
   // Sweep in offset order: a buffer starting before the furthest end seen so
@@ -164,7 +172,8 @@ void checkKernelStep(const Plan &plan, const KernelStep &k,
       ids.push_back(k.args[a].buffer);
     for (int64_t id : ids) {
       BufferKind bk = plan.buffers[static_cast<size_t>(id)].kind;
-      if (bk == BufferKind::Param || bk == BufferKind::Input)
+      if (bk == BufferKind::Param || bk == BufferKind::ParamCopy ||
+          bk == BufferKind::Input)
         fail(where + " kernel " + entry.nameExpr + " writes " +
              bufName(plan, id) + " (" + bufferKindName(bk) +
              ") through argument " + std::to_string(a) + " (" +
@@ -268,6 +277,47 @@ int64_t findBuffer(const Plan &plan, const std::string &name) {
   return -1;
 }
 
+/// Copies, if any: one per param, in param order, one dtype, at half their
+/// param's relative offset in a region nothing else overlaps (the optimizer
+/// rewrites all of it, padding included).
+static void checkParamCopies(const Plan &plan, ParamLayout &l) {
+  if (l.copies.empty())
+    return;
+  if (l.copies.size() != l.params.size())
+    fail(std::to_string(l.params.size()) + " param buffers but " +
+         std::to_string(l.copies.size()) +
+         " param_copy buffers (all params have a copy, or none)");
+  const BufferDesc &c0 = plan.buffers[static_cast<size_t>(l.copies[0])];
+  l.copyBase = c0.offset;
+  l.copyDtype = c0.dtype;
+  if (l.copyBase % kArenaAlignment != 0)
+    fail("the param copy region starts at " + std::to_string(l.copyBase) +
+         ", not a multiple of " + std::to_string(kArenaAlignment));
+  for (size_t i = 0; i < l.params.size(); ++i) {
+    const BufferDesc &p = plan.buffers[static_cast<size_t>(l.params[i])];
+    const BufferDesc &c = plan.buffers[static_cast<size_t>(l.copies[i])];
+    if (c.name != p.name + ".copy")
+      fail("param_copy buffer " + std::to_string(i) + " is '" + c.name +
+           "', expected '" + p.name + ".copy' (copies follow the params' order)");
+    if (c.shape != p.shape || c.dtype != l.copyDtype)
+      fail("'" + c.name + "' is " + dtypeName(c.dtype) + " " +
+           shapeText(c.shape) + ", expected " + dtypeName(l.copyDtype) + " " +
+           shapeText(p.shape));
+    if (c.offset != l.copyBase + (p.offset - l.paramBase) / 2)
+      fail("'" + c.name + "' is not at half the relative offset of '" +
+           p.name + "' in the param copy region");
+  }
+  uint64_t end = l.copyBase + l.regionBytes / 2;
+  for (size_t i = 0; i < plan.buffers.size(); ++i) {
+    const BufferDesc &b = plan.buffers[i];
+    if (b.kind != BufferKind::ParamCopy && b.offset < end &&
+        b.offset + b.bytes > l.copyBase)
+      fail(bufName(plan, static_cast<int64_t>(i)) +
+           " overlaps the param copy region [" + std::to_string(l.copyBase) +
+           ", " + std::to_string(end) + ")");
+  }
+}
+
 ParamLayout paramLayout(const Plan &plan) {
   ParamLayout l;
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
@@ -275,6 +325,8 @@ ParamLayout paramLayout(const Plan &plan) {
       l.params.push_back(static_cast<int64_t>(i));
     else if (plan.buffers[i].kind == BufferKind::Grad)
       l.grads.push_back(static_cast<int64_t>(i));
+    else if (plan.buffers[i].kind == BufferKind::ParamCopy)
+      l.copies.push_back(static_cast<int64_t>(i));
   }
   if (l.params.empty())
     fail("no param buffers");
@@ -311,6 +363,7 @@ ParamLayout paramLayout(const Plan &plan) {
     end = p.offset + p.bytes;
   }
   l.regionBytes = end - l.paramBase;
+  checkParamCopies(plan, l);
   return l;
 }
 
@@ -382,17 +435,20 @@ TrainingInterface trainingInterface(const Plan &plan) {
     if (target < 0)
       continue;
     BufferKind kind = plan.buffers[static_cast<size_t>(target)].kind;
-    if (kind == BufferKind::Param ||
-        (kind == BufferKind::Grad && !accumulates))
-      fail(stepName(plan, i) + " " +
-           (kind == BufferKind::Param ? "writes" : "overwrites") + " " +
+    bool param =
+        kind == BufferKind::Param || kind == BufferKind::ParamCopy;
+    if (param || (kind == BufferKind::Grad && !accumulates))
+      fail(stepName(plan, i) + " " + (param ? "writes" : "overwrites") + " " +
            bufName(plan, target) +
-           (kind == BufferKind::Param
+           (param
                 ? ": params are read-only in a micro-step"
                 : ": grads accumulate across micro-steps (GEMMs into a "
                   "grad need beta = 1; the optimizer zeroes them)"));
   }
-  for (const std::string &name : kernels::optimizerKernelNames()) {
+  std::optional<DType> copies;
+  if (t.layout.hasCopies())
+    copies = t.layout.copyDtype;
+  for (const std::string &name : kernels::optimizerKernelNames(copies)) {
     bool found =
         std::any_of(plan.kernels.begin(), plan.kernels.end(),
                     [&](const KernelEntry &k) { return k.nameExpr == name; });

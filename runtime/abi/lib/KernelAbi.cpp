@@ -135,6 +135,7 @@ const std::vector<KernelSignature> &librarySignatures() {
       signatureOf<sig::grad_sqnorm_partial>(),
       signatureOf<sig::optimizer_prepare>(),
       signatureOf<sig::adamw_fused>(),
+      signatureOf<sig::adamw_fused_copy>(),
   };
   return all;
 }

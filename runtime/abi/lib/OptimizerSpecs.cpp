@@ -2,6 +2,9 @@
 
 #include "mind/abi/OptimizerSpecs.h"
 
+#include "mind/abi/DenseKernelSpecs.h"
+#include "mind/abi/KernelSpecs.h"
+
 #include <algorithm>
 
 namespace mind::runtime::kernels {
@@ -44,9 +47,24 @@ kabi::Launch<sig::adamw_fused> adamwFused(int64_t n) {
   return c;
 }
 
-std::vector<std::string> optimizerKernelNames() {
-  return {gradSqNormPartial(1).nameExpr, optimizerPrepare().nameExpr,
-          adamwFused(1).nameExpr};
+kabi::Launch<sig::adamw_fused_copy> adamwFusedCopy(DType copy, int64_t n) {
+  kabi::Launch<sig::adamw_fused_copy> c;
+  c.nameExpr =
+      kabi::nameExpression(sig::adamw_fused_copy::name, {cudaTypeName(copy)});
+  c.grid = {blocksFor(n), 1, 1};
+  c.block = {kThreads, 1, 1};
+  return c;
+}
+
+std::vector<std::string> optimizerKernelNames(std::optional<DType> copy) {
+  std::vector<std::string> names = {gradSqNormPartial(1).nameExpr,
+                                    optimizerPrepare().nameExpr,
+                                    adamwFused(1).nameExpr};
+  if (copy) {
+    names.push_back(adamwFusedCopy(*copy, 1).nameExpr);
+    names.push_back(cast(DType::F32, *copy, 1).nameExpr);
+  }
+  return names;
 }
 
 } // namespace mind::runtime::kernels

@@ -30,6 +30,8 @@ const char *bufferKindName(BufferKind kind) {
     return "output";
   case BufferKind::Activation:
     return "activation";
+  case BufferKind::ParamCopy:
+    return "param_copy";
   }
   return "?";
 }
@@ -207,7 +209,8 @@ BufferDesc bufferFromJson(const json &j, const std::string &path) {
   std::string kind = getString(j, "kind", path);
   static const BufferKind kinds[] = {BufferKind::Param, BufferKind::Grad,
                                      BufferKind::Input, BufferKind::Output,
-                                     BufferKind::Activation};
+                                     BufferKind::Activation,
+                                     BufferKind::ParamCopy};
   bool found = false;
   for (BufferKind k : kinds)
     if (kind == bufferKindName(k)) {
@@ -216,7 +219,8 @@ BufferDesc bufferFromJson(const json &j, const std::string &path) {
     }
   if (!found)
     bad(sub(path, "kind"), "unknown buffer kind '" + kind +
-                               "' (param, grad, input, output, activation)");
+                               "' (param, grad, input, output, activation, "
+                               "param_copy)");
   std::string dtype = getString(j, "dtype", path);
   auto dt = parseDType(dtype);
   if (!dt)

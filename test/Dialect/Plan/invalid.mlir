@@ -602,3 +602,10 @@ plan.micro_step @s {
   // expected-error @+1 {{'plan.buffer' op a buffer holds at most 512 GiB}}
   %0 = plan.buffer activation "x" : memref<4294967296x4294967296xf32>
 }
+
+// -----
+
+plan.micro_step @s {
+  // expected-error @+1 {{'plan.buffer' op a param_copy buffer must be bf16 or f16}}
+  %c = plan.buffer param_copy "w.copy" : memref<4xf32>
+}

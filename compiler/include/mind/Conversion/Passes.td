@@ -14,8 +14,11 @@ def MindLowerToPlan : Pass<"mind-lower-to-plan", "::mlir::ModuleOp"> {
 
     Buffers: each parameter (`mind.param`) becomes an fp32 `param` buffer and
     gets a `grad` accumulator of the same shape, named `<param>.grad`, in the
-    same order (the optimizer treats both as flat arrays); inputs
-    (`mind.input`) become `input` buffers, the results that are not gradients
+    same order (the optimizer treats both as flat arrays). If any argument
+    is a weight copy (`mind.param_copy`, from `mind-weight-copies`), every
+    parameter gets a bf16/f16 `param_copy` buffer `<param>.copy`, in the same
+    order (the optimizer rewrites all of them), and the copy arguments are
+    bound to theirs. Inputs (`mind.input`) become `input` buffers, the results that are not gradients
     `output` buffers named `loss`, `aux_loss`. Every other value becomes an
     `activation`, except `mind.reshape` results, which alias their operand.
 
@@ -43,9 +46,11 @@ def MindPlanMemory : Pass<"mind-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Gives every plan buffer its offset in one device arena";
   let description = [{
     Sets `offset` on every `plan.buffer` of each `plan.micro_step` and the
-    micro-step's `arena_bytes`. Persistent buffers (params, grads, inputs,
-    outputs) come first, in that order and each kind in IR order, back to
-    back at 256-byte alignment; activations live from the first step that
+    micro-step's `arena_bytes`. Persistent buffers (params, grads, param
+    copies, inputs, outputs) come first, in that order and each kind in IR
+    order, back to back at 256-byte alignment, except that param copies sit
+    at half their parameter's offset into the param region (element e of
+    the params is element e of the copies, for the optimizer); activations live from the first step that
     uses them to the last and are placed at their first step, best fit among
     the free intervals (freed after a buffer's last step), so two activations
     share bytes only when their lifetimes do not overlap. A step's outputs

@@ -51,6 +51,14 @@ private:
   InterpreterOptions options;
 };
 
+/// Arguments for `func` from `args`, which are given for every argument but
+/// the weight copies (`mind.param_copy`, added by mind-weight-copies): each
+/// copy gets its parameter's value (run() rounds it to the copy's type, as
+/// the cast it replaced did). Throws InterpreterError on a copy of an
+/// unknown parameter or a wrong argument count.
+std::vector<ref::Tensor> withWeightCopies(mlir::func::FuncOp func,
+                                          std::vector<ref::Tensor> args);
+
 /// The rounding kind of a tensor type's element type.
 ref::ElemKind elemKindOf(mlir::Type type);
 

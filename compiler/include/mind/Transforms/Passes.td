@@ -109,6 +109,36 @@ def MindMarkGradientSinks : Pass<"mind-mark-gradient-sinks",
   ];
 }
 
+def MindWeightCopies : Pass<"mind-weight-copies", "::mlir::ModuleOp"> {
+  let summary = "Weights in bf16/f16 once per optimizer step, not per "
+                "micro-step";
+  let description = [{
+    After `mind-precision`, every matrix op reads its f32 master weight
+    through a `mind.cast` to the compute type, so each micro-step re-rounds
+    every weight although the weights change only at the optimizer step
+    (one step per `accumulation_steps` micro-steps).
+
+    This pass makes the rounded weight an input of the training step: for
+    each parameter argument whose narrowing casts all give one type, it
+    appends an argument of that type tagged `mind.param_copy = "<param>"`,
+    replaces the casts' results with it and erases the casts. The parameter
+    itself stays (its gradient, and any f32 use such as the embedding
+    lookup, are unchanged).
+
+    Whoever runs the step fills the copy with the parameter rounded to
+    nearest even, exactly what the cast computed: the interpreter casts at
+    each call; on the GPU `mind-lower-to-plan` makes it a `param_copy`
+    buffer that the optimizer's AdamW kernel rewrites as it updates the
+    weight (and that is filled once after weights are loaded). So the
+    losses and weights are bit for bit those of the unrewritten step.
+  }];
+  let options = [
+    Option<"funcName", "func", "std::string", "\"train_step\"",
+           "Name of the training step to rewrite">,
+  ];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
   let summary = "Group chains of elementwise ops into mind.fused_elementwise";
   let description = [{

@@ -2,6 +2,8 @@
 
 #include "ExecutorImpl.h"
 
+#include "mind/abi/DenseKernelSpecs.h"
+
 #include <cstring>
 
 using namespace mind::runtime;
@@ -227,8 +229,44 @@ void Executor::Impl::capture() {
       stream, [&] { enqueueSteps(); }, graph, graphExec, "micro-step");
 }
 
+void Executor::Impl::refreshCopies() {
+  if (!copiesStale || !params || !params->hasCopies())
+    return;
+  const ParamLayout &l = *params;
+  int64_t n = static_cast<int64_t>(l.numElements());
+  auto cfg = kernels::cast(DType::F32, l.copyDtype, n);
+  int64_t k = kernelIndex(cfg.nameExpr);
+  if (k < 0)
+    throw BundleError("plan: the bundle has param copies but lacks '" +
+                      cfg.nameExpr + "' to fill them");
+  char *base = static_cast<char *>(arena.data());
+  launchLibrary(k, cfg,
+                kabi::Builder<sig::cast_fwd, void *>::args(
+                    kabi::Buffer<void *>(base + l.paramBase),
+                    kabi::Buffer<void *>(base + l.copyBase), kabi::I64(n)),
+                "fill the param copies");
+  copiesStale = false;
+}
+
+void Executor::Impl::launchLibrary(int64_t kernel, const LaunchConfig &cfg,
+                                   const std::vector<kabi::Arg<void *>> &args,
+                                   const char *what) {
+  using Ptr = void *;
+  const KernelEntry &entry = bundle.plan.kernels[static_cast<size_t>(kernel)];
+  kabi::LaunchArgs la = kabi::marshalArguments<Ptr>(
+      entry.params, args, [](const Ptr &p) { return p; },
+      [](size_t) -> void * {
+        throw std::logic_error("library launches here take no arrays");
+      });
+  module->launch(static_cast<size_t>(kernel), cfg.grid, cfg.block,
+                 cfg.sharedBytes, la.argv.data(), stream, what);
+  if (options.syncEachStep)
+    MIND_CUDA_CHECK(cudaStreamSynchronize(stream), what);
+}
+
 void Executor::runMicroStep() {
   Impl &x = *impl;
+  x.refreshCopies(); // outside the graph: only after the host wrote params
   bool graphs = x.options.cudaGraph && !x.options.syncEachStep;
   if (!graphs || !x.warmedUp) {
     x.enqueueSteps();
@@ -243,6 +281,7 @@ void Executor::runMicroStep() {
 
 std::vector<double> Executor::profileMicroStep() {
   Impl &x = *impl;
+  x.refreshCopies();
   size_t n = x.bundle.plan.steps.size();
   std::vector<cudaEvent_t> events(n + 1);
   for (auto &e : events)
@@ -380,6 +419,7 @@ void Executor::uploadParam(const std::string &name,
   int64_t i = impl->paramId(name);
   copyIn(impl->stream, impl->ptr(i), values, impl->buf(i).bytes,
          "upload param '" + name + "'");
+  impl->copiesStale = true;
 }
 
 std::vector<float> Executor::downloadParam(const std::string &name) {
@@ -412,6 +452,7 @@ void Executor::zeroGrads() {
 }
 
 float *Executor::paramRegion() const {
+  impl->copiesStale = true; // the caller may write the params
   return reinterpret_cast<float *>(static_cast<char *>(impl->arena.data()) +
                                    layout().paramBase);
 }

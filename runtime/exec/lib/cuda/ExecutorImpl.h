@@ -28,6 +28,11 @@ struct Executor::Impl {
   std::vector<std::string> stepNames;               // per step, for errors
   std::optional<ParamLayout> params;
 
+  // The bf16/f16 weight copies (ParamLayout::copies) follow the params:
+  // the optimizer step rewrites them; after the host writes params they are
+  // refilled before the next micro-step.
+  bool copiesStale = true;
+
   bool warmedUp = false;
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t graphExec = nullptr;
@@ -66,6 +71,13 @@ struct Executor::Impl {
   /// runs after step i is enqueued (profiling records events there).
   void enqueueSteps(const std::function<void(size_t)> &afterStep = {});
   void capture();
+  /// Refills the param copies from the params if the host wrote params.
+  void refreshCopies();
+  /// Launches library kernel `kernel` (a plan kernel index) with host
+  /// pointers for its buffers (no array arguments).
+  void launchLibrary(int64_t kernel, const LaunchConfig &cfg,
+                     const std::vector<kabi::Arg<void *>> &args,
+                     const char *what);
   const ParamLayout &layout() const;
   /// The param buffer called `name` (a Param; throws otherwise).
   int64_t paramId(const std::string &name) const;

@@ -24,7 +24,9 @@ void Executor::initOptimizer(const DeviceOptimizerConfig &config) {
                                 "and growth interval");
   x.kNorm = x.kernelIndex("mind::grad_sqnorm_partial");
   x.kPrepare = x.kernelIndex("mind::optimizer_prepare");
-  x.kAdamw = x.kernelIndex("mind::adamw_fused");
+  x.kAdamw = x.kernelIndex(
+      l.hasCopies() ? kernels::adamwFusedCopy(l.copyDtype, 1).nameExpr
+                    : kernels::adamwFused(1).nameExpr);
   if (x.kNorm < 0 || x.kPrepare < 0 || x.kAdamw < 0)
     throw BundleError("plan: the bundle lacks the optimizer kernels (mindc "
                       "must add kernels::optimizerKernelNames() to the plan)");
@@ -135,17 +137,7 @@ void Executor::Impl::enqueueOptimizer() {
   auto B = [](void *p) { return Buffer<Ptr>(p); };
   auto launch = [&](int64_t kernel, const LaunchConfig &cfg,
                     const std::vector<kabi::Arg<Ptr>> &args, const char *what) {
-    const KernelEntry &entry =
-        x.bundle.plan.kernels[static_cast<size_t>(kernel)];
-    kabi::LaunchArgs la = kabi::marshalArguments<Ptr>(
-        entry.params, args, [](const Ptr &p) { return p; },
-        [](size_t) -> void * {
-          throw std::logic_error("optimizer kernels take no arrays");
-        });
-    x.module->launch(static_cast<size_t>(kernel), cfg.grid, cfg.block,
-                     cfg.sharedBytes, la.argv.data(), x.stream, what);
-    if (sync)
-      MIND_CUDA_CHECK(cudaStreamSynchronize(x.stream), what);
+    x.launchLibrary(kernel, cfg, args, what);
   };
 
   launch(x.kNorm, kernels::gradSqNormPartial(n),
@@ -164,6 +156,16 @@ void Executor::Impl::enqueueOptimizer() {
              kabi::I64(c.growthInterval)),
          "optimizer: clip and step scalars");
 
+  if (l.hasCopies()) {
+    void *copy = static_cast<char *>(x.arena.data()) + l.copyBase;
+    launch(x.kAdamw, kernels::adamwFusedCopy(l.copyDtype, n),
+           kabi::Builder<sig::adamw_fused_copy, Ptr>::args(
+               B(param), B(grad), B(expAvg), B(expAvgSq), B(copy),
+               kabi::I64(n), B(state), kabi::F64(beta1), kabi::F64(beta2),
+               kabi::F64(c.adamw.eps)),
+           "optimizer: AdamW (and the weight copies)");
+    return;
+  }
   launch(x.kAdamw, kernels::adamwFused(n),
          kabi::Builder<sig::adamw_fused, Ptr>::args(
              B(param), B(grad), B(expAvg), B(expAvgSq), kabi::I64(n), B(state),
@@ -194,6 +196,7 @@ void Executor::optimizerStep(double lr) {
   if (!x.optimizerReady)
     throw std::logic_error("optimizerStep before initOptimizer");
   x.setLr(lr); // before the launches, outside any capture
+  x.refreshCopies(); // likewise (a skipped step leaves the copies as they are)
   bool graphs = x.options.cudaGraph && !x.options.syncEachStep;
   if (!graphs || !x.optWarmedUp) {
     x.enqueueOptimizer();

@@ -78,6 +78,9 @@ LogicalResult BufferOp::verify() {
       !getType().getElementType().isF32())
     return emitOpError("a ") << stringifyBufferKind(getKind())
                              << " buffer must be f32";
+  if (getKind() == BufferKind::param_copy &&
+      !isa<BFloat16Type, Float16Type>(getType().getElementType()))
+    return emitOpError("a param_copy buffer must be bf16 or f16");
   std::optional<uint64_t> bytes = bufferBytes(getType());
   if (!bytes)
     return emitOpError("a buffer holds at most ")

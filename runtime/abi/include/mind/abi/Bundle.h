@@ -39,7 +39,7 @@ struct Bundle {
 };
 
 /// The version this runtime writes and reads.
-inline constexpr uint32_t kBundleVersion = 2; // 2: kernel signatures
+inline constexpr uint32_t kBundleVersion = 3; // 2: kernel signatures; 3: param copies
 /// Alignment of every buffer offset in the arena.
 inline constexpr uint64_t kArenaAlignment = 256;
 
@@ -83,11 +83,21 @@ int64_t findBuffer(const Plan &plan, const std::string &name);
 /// Param buffers are laid out in plan order, each following the previous
 /// one up to alignment padding; Grad buffer i is "<param i>.grad" with the
 /// same shape at the same relative offset. Padding is zero-filled.
+///
+/// Param copies (optional): the plan's matrix ops read bf16/f16 copies of
+/// the weights that the optimizer step writes, not a cast every micro-step.
+/// Then every param i has one, "<param i>.copy", in a region of half the
+/// param region's bytes at copyBase, at half its param's relative offset:
+/// element e of the param region is element e of the copy region.
 struct ParamLayout {
   std::vector<int64_t> params, grads;   // buffer ids, in plan order
+  std::vector<int64_t> copies;          // empty: the plan has no copies
   uint64_t paramBase = 0, gradBase = 0; // arena offsets of the regions
   uint64_t regionBytes = 0;             // span of either region
+  uint64_t copyBase = 0;                // the copy region (copies only)
+  DType copyDtype = DType::F32;         // BF16 or F16 (copies only)
   uint64_t numElements() const { return regionBytes / 4; }
+  bool hasCopies() const { return !copies.empty(); }
 };
 /// Throws BundleError("plan: ...") when the plan breaks the layout rules.
 ParamLayout paramLayout(const Plan &plan);

@@ -231,6 +231,10 @@ MIND_SIGNATURE_PLAIN(adamw_fused,
                      float *param, float *grad, float *expAvg,
                      float *expAvgSq, i64 n, const OptimizerState *state,
                      double beta1, double beta2, double eps)
+MIND_SIGNATURE(adamw_fused_copy, (class T), (Tp<0>),
+               float *param, float *grad, float *expAvg, float *expAvgSq,
+               T *copy, i64 n, const OptimizerState *state, double beta1,
+               double beta2, double eps)
 
 } // namespace sig
 } // namespace mind

@@ -21,6 +21,7 @@
 #include "mind/abi/Plan.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,16 @@ kabi::Launch<sig::optimizer_prepare> optimizerPrepare();
 /// n each, 16-byte aligned), then zero the gradients.
 kabi::Launch<sig::adamw_fused> adamwFused(int64_t n);
 
+/// mind::adamw_fused_copy<T>: adamw_fused that also writes each updated
+/// weight, rounded to T (bf16 or f16), into the param copy region.
+kabi::Launch<sig::adamw_fused_copy> adamwFusedCopy(DType copy, int64_t n);
+
 /// Name expressions of every optimizer kernel: mindc must list these in
-/// Plan::kernels (any order) of a training plan.
-std::vector<std::string> optimizerKernelNames();
+/// Plan::kernels (any order) of a training plan. With param copies of
+/// dtype `copy`: also adamw_fused_copy and the cast that fills the copies
+/// from the params (after weights are loaded).
+std::vector<std::string>
+optimizerKernelNames(std::optional<DType> copy = std::nullopt);
 
 } // namespace kernels
 } // namespace mind::runtime

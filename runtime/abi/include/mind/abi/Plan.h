@@ -31,6 +31,8 @@ enum class BufferKind {
   Input,      // ids / targets / mask / grad_scale, written by the host
   Output,     // loss / aux_loss, read by the host after each micro-step
   Activation, // planned: lives between its first write and its last read
+  ParamCopy,  // bf16/f16 copy of a Param ("<param>.copy"), rewritten by the
+              // optimizer step (persistent; read-only in a micro-step)
 };
 
 struct BufferDesc {
@@ -38,7 +40,7 @@ struct BufferDesc {
   BufferKind kind = BufferKind::Activation;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  uint64_t offset = 0; // into the arena, 256-byte aligned
+  uint64_t offset = 0; // into the arena, 256-byte aligned (param copies: 128)
   uint64_t bytes = 0;
 };
 

@@ -38,7 +38,7 @@ def Plan_Dialect : Dialect {
 def Plan_BufferKind : I32EnumAttr<"BufferKind", "what a buffer holds", [
     I32EnumAttrCase<"param", 0>, I32EnumAttrCase<"grad", 1>,
     I32EnumAttrCase<"input", 2>, I32EnumAttrCase<"output", 3>,
-    I32EnumAttrCase<"activation", 4>]> {
+    I32EnumAttrCase<"activation", 4>, I32EnumAttrCase<"param_copy", 5>]> {
   let cppNamespace = "::mind::plan";
 }
 

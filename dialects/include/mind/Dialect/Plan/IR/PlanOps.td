@@ -45,7 +45,9 @@ def Plan_BufferOp : Plan_Op<"buffer", [HasParent<"MicroStepOp">]> {
     lives (`param`: an fp32 master weight, updated by the optimizer; `grad`:
     its fp32 gradient accumulator; `input`: written by the host before the
     micro-step; `output`: read by the host after it; `activation`: lives
-    from its first to its last use). `name` is the runtime's name for it
+    from its first to its last use; `param_copy`: the bf16/f16 copy
+    `"<param>.copy"` of a parameter that the optimizer step rewrites, read
+    by the matrix ops instead of casting the weight every micro-step). `name` is the runtime's name for it
     (parameters carry their PyTorch state-dict names). `offset`, into the
     arena, is set by `mind-plan-memory`.
 
