@@ -29,19 +29,29 @@ func.func @train_step(%w: tensor<4x4xf32> {mind.param = "w"},
 // -----
 
 // Casts of one parameter to two types (bf16 and f16) have no single copy:
-// the casts stay. Other functions than the training step are left alone.
+// the casts stay. Copies share one type (the first copied parameter's): %v's
+// f16 cast stays. Other functions than the training step are left alone.
 // CHECK-LABEL: func.func @forward(
 // CHECK: mind.cast
 // CHECK-LABEL: func.func @train_step(
-// CHECK-SAME: %{{[a-z0-9]+}}: tensor<4xf32> {mind.param = "w"}) ->
+// CHECK-SAME: %{{[a-z0-9]+}}: tensor<4xf32> {mind.param = "w"},
+// CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<4xf32> {mind.param = "u"},
+// CHECK-SAME: %[[V:[a-z0-9]+]]: tensor<4xf32> {mind.param = "v"},
+// CHECK-SAME: %[[UC:[a-z0-9]+]]: tensor<4xbf16> {mind.param_copy = "u"}) ->
 // CHECK: mind.cast {{.*}} -> tensor<4xbf16>
 // CHECK: mind.cast {{.*}} -> tensor<4xf16>
+// CHECK: mind.cast %[[V]] : (tensor<4xf32>) -> tensor<4xf16>
+// CHECK: return {{.*}}, %[[UC]],
 func.func @forward(%w: tensor<4xf32> {mind.param = "w"}) -> tensor<4xbf16> {
   %c = mind.cast %w : (tensor<4xf32>) -> tensor<4xbf16>
   return %c : tensor<4xbf16>
 }
-func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}) -> (tensor<4xbf16>, tensor<4xf16>) {
+func.func @train_step(%w: tensor<4xf32> {mind.param = "w"}, %u: tensor<4xf32> {mind.param = "u"},
+                      %v: tensor<4xf32> {mind.param = "v"})
+    -> (tensor<4xbf16>, tensor<4xf16>, tensor<4xbf16>, tensor<4xf16>) {
   %a = mind.cast %w : (tensor<4xf32>) -> tensor<4xbf16>
   %b = mind.cast %w : (tensor<4xf32>) -> tensor<4xf16>
-  return %a, %b : tensor<4xbf16>, tensor<4xf16>
+  %c = mind.cast %u : (tensor<4xf32>) -> tensor<4xbf16>
+  %d = mind.cast %v : (tensor<4xf32>) -> tensor<4xf16>
+  return %a, %b, %c, %d : tensor<4xbf16>, tensor<4xf16>, tensor<4xbf16>, tensor<4xf16>
 }

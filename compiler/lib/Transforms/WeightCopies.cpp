@@ -51,6 +51,7 @@ struct MindWeightCopiesPass
       return; // nothing to rewrite
     Builder b(fn.getContext());
     unsigned numArgs = fn.getNumArguments();
+    Type copyElem; // the copies share one element type (one copy region)
     for (unsigned i = 0; i < numArgs; ++i) {
       auto name = fn.getArgAttrOfType<StringAttr>(i, "mind.param");
       if (!name)
@@ -58,6 +59,10 @@ struct MindWeightCopiesPass
       SmallVector<CastOp> casts = narrowingCasts(fn.getArgument(i));
       if (casts.empty())
         continue;
+      Type elem = cast<ShapedType>(casts.front().getType()).getElementType();
+      if (copyElem && elem != copyElem)
+        continue;
+      copyElem = elem;
       unsigned at = fn.getNumArguments();
       auto attrs = b.getDictionaryAttr(
           b.getNamedAttr("mind.param_copy", name));

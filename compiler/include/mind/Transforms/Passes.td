@@ -119,8 +119,9 @@ def MindWeightCopies : Pass<"mind-weight-copies", "::mlir::ModuleOp"> {
     (one step per `accumulation_steps` micro-steps).
 
     This pass makes the rounded weight an input of the training step: for
-    each parameter argument whose narrowing casts all give one type, it
-    appends an argument of that type tagged `mind.param_copy = "<param>"`,
+    each parameter argument whose narrowing casts all give one type (the
+    same for every parameter: the first one copied decides), it appends an
+    argument of that type tagged `mind.param_copy = "<param>"`,
     replaces the casts' results with it and erases the casts. The parameter
     itself stays (its gradient, and any f32 use such as the embedding
     lookup, are unchanged).
