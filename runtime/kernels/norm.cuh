@@ -65,12 +65,14 @@ __device__ __forceinline__ float rstdOf(float sumSq, i64 hidden, float eps) {
 
 } // namespace norm_detail
 
-// x[rows, hidden] T, w[hidden] W (float or T) -> y[rows, hidden] T.
+// x[rows, hidden] T, w[hidden] W (float or T) -> y[rows, hidden] Y: the
+// value computed in fp32 is rounded to Y when stored (Y = T: rmsnorm_fwd;
+// Y narrower: rmsnorm_fwd_cast, the norm fused with the cast of its output,
+// which rounds the same fp32 value the cast would have read).
 // Vector accesses need every row aligned: hidden % 4 == 0 and aligned bases.
-template <typename T, typename W>
-__global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
-                            float eps) {
-  MIND_CHECK_SIGNATURE_T(rmsnorm_fwd, (T, W), rmsnorm_fwd<T, W>);
+template <typename T, typename W, typename Y>
+__device__ __forceinline__ void rmsnormRow(const T *x, const W *w, Y *y,
+                                           i64 rows, i64 hidden, float eps) {
   using namespace norm_detail;
   i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
   if (row >= rows)
@@ -78,7 +80,7 @@ __global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
   bool vec = hidden % kNormPack == 0 && packAligned(x) && packAligned(y) &&
              packAligned(w);
   const T *xr = x + row * hidden;
-  T *yr = y + row * hidden;
+  Y *yr = y + row * hidden;
   i64 first = threadIdx.x * kNormPack, step = 32 * kNormPack;
   float ss = 0.0f;
   for (i64 j = first; j < hidden; j += step) {
@@ -99,6 +101,21 @@ __global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
       a[k] = g[k] * (a[k] * r);
     storePack(yr, j, cnt, vec, a);
   }
+}
+
+template <typename T, typename W>
+__global__ void rmsnorm_fwd(const T *x, const W *w, T *y, i64 rows, i64 hidden,
+                            float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_fwd, (T, W), rmsnorm_fwd<T, W>);
+  rmsnormRow<T, W, T>(x, w, y, rows, hidden, eps);
+}
+
+template <typename T, typename W, typename Y>
+__global__ void rmsnorm_fwd_cast(const T *x, const W *w, Y *y, i64 rows,
+                                 i64 hidden, float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_fwd_cast, (T, W, Y),
+                         rmsnorm_fwd_cast<T, W, Y>);
+  rmsnormRow<T, W, Y>(x, w, y, rows, hidden, eps);
 }
 
 // Stage 1 of the backward. x, dy[rows, hidden] T, w[hidden] W ->

@@ -1,7 +1,8 @@
 // RUN: mind-opt %s -split-input-file -mind-lower-to-plan | FileCheck %s
 
 // The norm family (LowerNorm.cpp): mind.rmsnorm is one launch of
-// mind::rmsnorm_fwd<T, W>(x, w, y, rows, hidden, eps); mind.rmsnorm_grad is
+// mind::rmsnorm_fwd<T, W>(x, w, y, rows, hidden, eps) (rmsnorm_fwd_cast<T,
+// W, Y> for a narrower result); mind.rmsnorm_grad is
 // mind::rmsnorm_grad<T, W> (dx, and per-block partial sums of dw in an f32
 // workspace [partials, hidden]) then mind::rmsnorm_grad_dw (dw from the
 // partials; accumulate = 1 when it writes a gradient accumulator).
@@ -21,6 +22,18 @@ func.func @train_step(%x: tensor<2x3x64xbf16> {mind.input = "x"}, %w: tensor<64x
   %y = mind.rmsnorm %x, %w {epsilon = 1.0e-05 : f64} : (tensor<2x3x64xbf16>, tensor<64xf32>) -> tensor<2x3x64xbf16>
   %z = mind.rmsnorm %y, %w {epsilon = 1.0e-06 : f64} : (tensor<2x3x64xbf16>, tensor<64xf32>) -> tensor<2x3x64xbf16>
   return %z : tensor<2x3x64xbf16>
+}
+
+// -----
+
+// A narrower result (mind-fuse-rmsnorm-cast) is stored by the same kernel
+// rounding at the store: mind::rmsnorm_fwd_cast<T, W, Y>, same launch shape.
+// CHECK-LABEL: plan.micro_step @train_step
+// CHECK: plan.kernel "mind::rmsnorm_fwd_cast<float, float, __nv_bfloat16>"(%{{.*}}, %{{.*}}, %{{.*}}, 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm"} : memref<2x3x64xf32>, memref<64xf32>, memref<2x3x64xbf16>{{$}}
+func.func @train_step(%x: tensor<2x3x64xf32> {mind.input = "x"}, %w: tensor<64xf32> {mind.input = "w"})
+    -> tensor<2x3x64xbf16> {
+  %y = mind.rmsnorm %x, %w {epsilon = 1.0e-05 : f64} : (tensor<2x3x64xf32>, tensor<64xf32>) -> tensor<2x3x64xbf16>
+  return %y : tensor<2x3x64xbf16>
 }
 
 // -----

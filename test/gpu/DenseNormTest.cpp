@@ -64,6 +64,45 @@ TEST(DenseNorm, RmsnormForwardMatchesReference) {
   }
 }
 
+// RMSNorm fused with the cast of its output (mind-fuse-rmsnorm-cast): the
+// bf16/f16 store of rmsnorm_fwd_cast is bit for bit rmsnorm_fwd's f32
+// output rounded, for vector and scalar row layouts.
+TEST(DenseNorm, RmsnormCastIsTheNormThenTheCastBitForBit) {
+  MIND_REQUIRE_GPU();
+  std::mt19937 rng(202);
+  struct Case {
+    int64_t rows, hidden;
+    DType y;
+  };
+  const std::vector<Case> cases = {{4096, 512, DType::BF16},
+                                   {37, 300, DType::F16},
+                                   {5, 301, DType::BF16}};
+  std::vector<runtime::LaunchConfig> cfgs;
+  for (const Case &c : cases) {
+    cfgs.push_back(k::rmsnorm(DType::F32, DType::F32, c.rows, c.hidden));
+    cfgs.push_back(
+        k::rmsnormCast(DType::F32, DType::F32, c.y, c.rows, c.hidden));
+  }
+  KernelRunner run(cfgs);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case &c = cases[i];
+    auto x = randomTensor({c.rows, c.hidden}, rng, -2, 2);
+    auto w = randomTensor({c.hidden}, rng, 0.5, 1.5);
+    DevTensor dX = upload(x, DType::F32), dW = upload(w, DType::F32);
+    DevTensor y32 = poisoned({c.rows, c.hidden}, DType::F32);
+    DevTensor yNarrow = poisoned({c.rows, c.hidden}, c.y);
+    run.run(2 * i, {&dX, &dW, &y32, c.rows, c.hidden, kEps});
+    run.run(2 * i + 1, {&dX, &dW, &yNarrow, c.rows, c.hidden, kEps});
+    ref::Tensor want = rounded(download(y32), c.y), got = download(yNarrow);
+    ASSERT_EQ(got.data.size(), want.data.size());
+    size_t differ = 0;
+    for (size_t j = 0; j < got.data.size(); ++j)
+      differ += !(got.data[j] == want.data[j]); // NaN (unwritten) differs
+    EXPECT_EQ(differ, 0u) << "rows " << c.rows << " H " << c.hidden << " "
+                          << label(c.y);
+  }
+}
+
 // dx against the reference; dw (f32, two-stage reduction) both overwriting
 // and accumulating, and bitwise identical across runs (deterministic).
 TEST(DenseNorm, RmsnormGradMatchesReferenceDeterministically) {

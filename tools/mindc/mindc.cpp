@@ -134,8 +134,9 @@ Commands (INPUT: a MiniMind CONFIG.json, or a MODULE.mlir holding @forward or
   mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
       Run one train step on the reference interpreter and write loss,
       aux_loss, logits and grad.<param>.
-ir, report and compile take --disable-fusion=weight-copies,gradient-sinks,
-elementwise to leave fusions out (the result trains the same model).
+ir, report and compile take --disable-fusion=weight-copies,rmsnorm-cast,
+gradient-sinks,elementwise to leave fusions out (the result trains the same
+model).
 )";
 
 [[noreturn]] void fail(const std::string &msg) {

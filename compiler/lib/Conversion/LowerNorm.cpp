@@ -10,12 +10,21 @@ using mind::runtime::kabi::I64;
 
 namespace mind {
 
+/// A narrower result (mind-fuse-rmsnorm-cast) is stored rounded by the
+/// same kernel: rmsnorm_fwd_cast.
 static LogicalResult lowerOp(RMSNormOp o, PlanLowering &L) {
   int64_t h = lastDim(o.getInput()), rows = leadingRows(o.getInput());
-  L.kernel(k::rmsnorm(L.dtypeOf(o.getInput()), L.dtypeOf(o.getWeight()), rows,
-                      h),
-           L.buf(o.getInput()), L.buf(o.getWeight()), L.buf(o.getResult()),
-           I64(rows), I64(h), F32(o.getEpsilon().convertToDouble()));
+  DType x = L.dtypeOf(o.getInput()), w = L.dtypeOf(o.getWeight()),
+        y = L.dtypeOf(o.getResult());
+  F32 eps(o.getEpsilon().convertToDouble());
+  if (y == x)
+    L.kernel(k::rmsnorm(x, w, rows, h), L.buf(o.getInput()),
+             L.buf(o.getWeight()), L.buf(o.getResult()), I64(rows), I64(h),
+             eps);
+  else
+    L.kernel(k::rmsnormCast(x, w, y, rows, h), L.buf(o.getInput()),
+             L.buf(o.getWeight()), L.buf(o.getResult()), I64(rows), I64(h),
+             eps);
   return success();
 }
 

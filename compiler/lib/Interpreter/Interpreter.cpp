@@ -46,7 +46,9 @@ std::vector<int64_t> shapeOf(Type t) {
 /// Evaluates one op given its operand values; returns one tensor per result.
 class OpEvaluator {
 public:
-  explicit OpEvaluator(ArrayRef<const Tensor *> in) : in(in) {}
+  /// `round`: values are rounded to their types (InterpreterPrecision::
+  /// AsTyped), also inside ops that round twice.
+  OpEvaluator(ArrayRef<const Tensor *> in, bool round) : in(in), round(round) {}
 
   std::vector<Tensor> eval(Operation *op) {
     using V = std::vector<Tensor>;
@@ -58,7 +60,12 @@ public:
                                o.getTransposeRhs())};
         })
         .Case([&](RMSNormOp o) {
-          return V{ref::rmsnorm(a(0), a(1), eps(o.getEpsilon()))};
+          Tensor y = ref::rmsnorm(a(0), a(1), eps(o.getEpsilon()));
+          // A narrower result (mind-fuse-rmsnorm-cast) is the input-typed
+          // value rounded again, as the norm and the cast it replaced did.
+          if (round && o.getResult().getType() != o.getInput().getType())
+            ref::roundTo(y, elemKindOf(o.getInput().getType()));
+          return V{std::move(y)};
         })
         .Case([&](RopeTableOp o) {
           auto shape = shapeOf(o.getCos().getType());
@@ -180,6 +187,7 @@ private:
   static double eps(APFloat f) { return f.convertToDouble(); }
 
   ArrayRef<const Tensor *> in;
+  bool round;
 };
 
 /// A fused_elementwise region, op by op, each value rounded to its type
@@ -194,7 +202,7 @@ std::vector<Tensor> evalFused(FusedElementwiseOp fused,
     SmallVector<const Tensor *> operands;
     for (Value v : op.getOperands())
       operands.push_back(&env.at(v));
-    std::vector<Tensor> outs = OpEvaluator(operands).eval(&op);
+    std::vector<Tensor> outs = OpEvaluator(operands, round).eval(&op);
     for (auto [res, t] : llvm::zip(op.getResults(), outs)) {
       if (round)
         ref::roundTo(t, elemKindOf(res.getType()));
@@ -257,7 +265,7 @@ std::vector<Tensor> Interpreter::run(func::FuncOp func,
       if (auto fused = dyn_cast<FusedElementwiseOp>(op))
         outs = evalFused(fused, operands, round);
       else
-        outs = OpEvaluator(operands).eval(&op);
+        outs = OpEvaluator(operands, round).eval(&op);
     } catch (const InterpreterError &) {
       throw;
     } catch (const std::exception &e) {

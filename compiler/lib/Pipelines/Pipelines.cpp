@@ -11,7 +11,7 @@
 
 const std::vector<std::string> &mind::fusionNames() {
   static const std::vector<std::string> names = {
-      "weight-copies", "gradient-sinks", "elementwise"};
+      "weight-copies", "rmsnorm-cast", "gradient-sinks", "elementwise"};
   return names;
 }
 
@@ -52,6 +52,8 @@ void mind::buildFusionPasses(mlir::OpPassManager &pm,
   };
   if (enabled("weight-copies"))
     pm.addPass(createMindWeightCopies());
+  if (enabled("rmsnorm-cast"))
+    pm.addPass(createMindFuseRmsnormCast());
   if (enabled("gradient-sinks"))
     pm.addPass(createMindMarkGradientSinks());
   if (enabled("elementwise"))

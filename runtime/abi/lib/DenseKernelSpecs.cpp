@@ -230,17 +230,34 @@ EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype, int64_t tokens,
 // RMSNorm
 //===----------------------------------------------------------------------===//
 
-kabi::Launch<sig::rmsnorm_fwd> mind::runtime::kernels::rmsnorm(DType x, DType w,
-                                                               int64_t rows,
-                                                               int64_t hidden) {
+namespace {
+/// One warp per row, 8 rows per block (rmsnorm_fwd and rmsnorm_fwd_cast).
+template <class S>
+kabi::Launch<S> rmsnormRows(std::vector<std::string> types, int64_t rows,
+                            int64_t hidden) {
   requireNonNegative(rows, "row count");
   if (hidden <= 0)
     throw std::invalid_argument("rmsnorm: hidden size must be positive");
-  kabi::Launch<sig::rmsnorm_fwd> c;
-  c.nameExpr = instance<sig::rmsnorm_fwd>({cudaTypeName(x), cudaTypeName(w)});
+  kabi::Launch<S> c;
+  c.nameExpr = instance<S>(types);
   c.block = {32, 8, 1};
   c.grid = {clampGrid(ceilDiv(rows, 8), INT32_MAX), 1, 1};
   return c;
+}
+} // namespace
+
+kabi::Launch<sig::rmsnorm_fwd> mind::runtime::kernels::rmsnorm(DType x, DType w,
+                                                               int64_t rows,
+                                                               int64_t hidden) {
+  return rmsnormRows<sig::rmsnorm_fwd>({cudaTypeName(x), cudaTypeName(w)},
+                                       rows, hidden);
+}
+
+kabi::Launch<sig::rmsnorm_fwd_cast>
+mind::runtime::kernels::rmsnormCast(DType x, DType w, DType y, int64_t rows,
+                                    int64_t hidden) {
+  return rmsnormRows<sig::rmsnorm_fwd_cast>(
+      {cudaTypeName(x), cudaTypeName(w), cudaTypeName(y)}, rows, hidden);
 }
 
 int64_t mind::runtime::kernels::rmsnormGradPartials(int64_t rows,
@@ -353,6 +370,7 @@ std::vector<std::string> mind::runtime::kernels::denseKernelNames(DType t) {
                                     embeddingGrad(t, 1, 1, 1).reduce,
                                     rmsnorm(t, t, 1, 1),
                                     rmsnorm(t, DType::F32, 1, 1),
+                                    rmsnormCast(DType::F32, DType::F32, t, 1, 1),
                                     rmsnormGrad(t, t, 1, 1),
                                     rmsnormGrad(t, DType::F32, 1, 1),
                                     rmsnormGradDw(1),

@@ -103,6 +103,7 @@ const std::vector<KernelSignature> &librarySignatures() {
       signatureOf<sig::embedding_grad_runs>(),
       signatureOf<sig::embedding_grad_reduce>(),
       signatureOf<sig::rmsnorm_fwd>(),
+      signatureOf<sig::rmsnorm_fwd_cast>(),
       signatureOf<sig::rmsnorm_grad>(),
       signatureOf<sig::rmsnorm_grad_dw>(),
       signatureOf<sig::softmax_fwd>(),

@@ -377,8 +377,16 @@ func.func @rmsnorm_weight_shape(%x: tensor<2x8xf32>, %w: tensor<2xf32>) {
 // -----
 
 func.func @rmsnorm_result_type(%x: tensor<2x8xbf16>, %w: tensor<8xbf16>) {
-  // expected-error @+1 {{'mind.rmsnorm' op result type 'tensor<2x8xf32>' must match input type 'tensor<2x8xbf16>'}}
+  // expected-error @+1 {{'mind.rmsnorm' op result must have the input's type 'tensor<2x8xbf16>' or its shape in a narrower float type, got 'tensor<2x8xf32>'}}
   %0 = mind.rmsnorm %x, %w {epsilon = 1.0e-05 : f64} : (tensor<2x8xbf16>, tensor<8xbf16>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @rmsnorm_result_shape(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm' op result must have the input's type 'tensor<2x8xf32>' or its shape in a narrower float type, got 'tensor<16xbf16>'}}
+  %0 = mind.rmsnorm %x, %w {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<16xbf16>
   return
 }
 

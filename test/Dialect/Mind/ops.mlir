@@ -88,6 +88,10 @@ func.func @rmsnorm(%x: tensor<2x24x64xf32>, %w: tensor<64xf32>, %xb: tensor<64xb
   // CHECK: mind.rmsnorm %{{.*}}, %{{.*}} {epsilon = 9.9999999999999995E-7 : f64} : (tensor<64xbf16>, tensor<64xbf16>) -> tensor<64xbf16>
   %nb = mind.rmsnorm %xb, %wb {epsilon = 1.0e-06 : f64}
       : (tensor<64xbf16>, tensor<64xbf16>) -> tensor<64xbf16>
+  // A narrower result (RMSNorm fused with the cast of its output).
+  // CHECK: mind.rmsnorm %{{.*}}, %{{.*}} {epsilon = 1.000000e-05 : f64} : (tensor<2x24x64xf32>, tensor<64xf32>) -> tensor<2x24x64xbf16>
+  %nc = mind.rmsnorm %x, %w {epsilon = 1.0e-05 : f64}
+      : (tensor<2x24x64xf32>, tensor<64xf32>) -> tensor<2x24x64xbf16>
   return %n, %nb : tensor<2x24x64xf32>, tensor<64xbf16>
 }
 

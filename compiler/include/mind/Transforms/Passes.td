@@ -140,6 +140,26 @@ def MindWeightCopies : Pass<"mind-weight-copies", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindFuseRmsnormCast : Pass<"mind-fuse-rmsnorm-cast", "::mlir::ModuleOp"> {
+  let summary = "RMSNorm stores its output in the type its users cast it to";
+  let description = [{
+    MiniMind's RMSNorm runs on the f32 residual stream and returns f32; under
+    autocast the projections that follow cast that output to bf16/f16. So a
+    micro-step writes every normalised activation in f32 and reads it back to
+    narrow it: 2 norms per layer, 6 bytes per element of traffic that a norm
+    storing bf16 itself does not have.
+
+    When every use of a `mind.rmsnorm` result is a `mind.cast` to one
+    narrower float type (and none is a marked gradient sink), the norm takes
+    that type as its result and the casts go. `mind.rmsnorm` with a narrower
+    result rounds its input-typed value once more, so the function computes
+    bit for bit what it did (`rmsnorm_fwd_cast` on the GPU, the interpreter
+    rounding twice). Run after `mind-autodiff`: the backward reads the
+    norm's input, never its output.
+  }];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
   let summary = "Group chains of elementwise ops into mind.fused_elementwise";
   let description = [{

@@ -87,9 +87,14 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
 
 LogicalResult RMSNormOp::buildVJP(OpBuilder &b, ArrayRef<Value> resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {
-  auto grad = RMSNormGradOp::create(
-      b, getLoc(), getInput().getType(), getWeight().getType(), getInput(),
-      getWeight(), onlyGrad(resultGrads), getEpsilonAttr());
+  // A narrower result was rounded once more: its gradient passes that
+  // rounding as a cast's does, back to the input's type.
+  Value dy = onlyGrad(resultGrads);
+  if (getResult().getType() != getInput().getType())
+    dy = CastOp::create(b, getLoc(), getInput().getType(), dy);
+  auto grad = RMSNormGradOp::create(b, getLoc(), getInput().getType(),
+                                    getWeight().getType(), getInput(),
+                                    getWeight(), dy, getEpsilonAttr());
   operandGrads.assign({grad.getInputGrad(), grad.getWeightGrad()});
   return success();
 }

@@ -105,6 +105,11 @@ EmbeddingGrad embeddingGrad(DType dtype, int64_t tokens, int64_t hidden,
 /// H, w of T or float.
 kabi::Launch<sig::rmsnorm_fwd> rmsnorm(DType x, DType w, int64_t rows,
                                        int64_t hidden);
+/// mind::rmsnorm_fwd_cast<T, W, Y>: rmsnorm_fwd's value (computed in fp32,
+/// as for T) rounded to Y when stored: RMSNorm fused with the cast of its
+/// output (mind-fuse-rmsnorm-cast), bit for bit the two ops.
+kabi::Launch<sig::rmsnorm_fwd_cast> rmsnormCast(DType x, DType w, DType y,
+                                                int64_t rows, int64_t hidden);
 
 /// Backward, two launches (deterministic two-stage reduction of dw; no
 /// atomics, no memset):

@@ -131,6 +131,9 @@ MIND_SIGNATURE_PLAIN(embedding_grad_reduce,
 // RMSNorm (norm.cuh).
 MIND_SIGNATURE(rmsnorm_fwd, (class T, class W), (Tp<0>, Tp<1>),
                const T *x, const W *w, T *y, i64 rows, i64 hidden, float eps)
+MIND_SIGNATURE(rmsnorm_fwd_cast, (class T, class W, class Y),
+               (Tp<0>, Tp<1>, Tp<2>), const T *x, const W *w, Y *y, i64 rows,
+               i64 hidden, float eps)
 MIND_SIGNATURE(rmsnorm_grad, (class T, class W), (Tp<0>, Tp<1>),
                const T *x, const W *w, const T *dy, T *dx, float *partial,
                i64 rows, i64 hidden, float eps)

@@ -92,6 +92,11 @@ def Mind_RMSNormOp : Mind_DiffOp<"rmsnorm", [
     back, as MiniMind's `RMSNorm` does. `weight` is [H] with H the last
     dimension of `input`.
 
+    The result has the input's type, or its shape in a narrower float type:
+    then the input-typed value is rounded once more to the result type (the
+    norm fused with a cast of its output, `mind-fuse-rmsnorm-cast`; bit for
+    bit the two ops).
+
     Example:
     ```mlir
     %n = mind.rmsnorm %h, %w {epsilon = 1.0e-05 : f64}
