@@ -124,10 +124,13 @@ __global__ void rmsnorm_fwd_cast(const T *x, const W *w, Y *y, i64 rows,
 // Dynamic shared memory: blockDim.y * hidden floats. Warps walk rows with a
 // grid stride, so any grid size is correct; the workspace must hold
 // gridDim.x rows.
-template <typename T, typename W>
-__global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
-                             float *partial, i64 rows, i64 hidden, float eps) {
-  MIND_CHECK_SIGNATURE_T(rmsnorm_grad, (T, W), rmsnorm_grad<T, W>);
+// dy of type D: T (rmsnorm_grad), or narrower (rmsnorm_grad_dy, the norm's
+// gradient fused with the widening cast of dy: loads widen exactly).
+template <typename T, typename W, typename D>
+__device__ __forceinline__ void rmsnormGradRows(const T *x, const W *w,
+                                                const D *dy, T *dx,
+                                                float *partial, i64 rows,
+                                                i64 hidden, float eps) {
   using namespace norm_detail;
   extern __shared__ float normSmem[];
   float *sdw = normSmem + threadIdx.y * hidden; // this warp's dw
@@ -141,7 +144,8 @@ __global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
   i64 warps = static_cast<i64>(gridDim.x) * blockDim.y;
   for (i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
        row < rows; row += warps) {
-    const T *xr = x + row * hidden, *dyr = dy + row * hidden;
+    const T *xr = x + row * hidden;
+    const D *dyr = dy + row * hidden;
     T *dxr = dx + row * hidden;
     float ss = 0.0f, gx = 0.0f;
     for (i64 j = first; j < hidden; j += step) {
@@ -181,6 +185,21 @@ __global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
       s += normSmem[wi * hidden + j];
     partial[static_cast<i64>(blockIdx.x) * hidden + j] = s;
   }
+}
+
+template <typename T, typename W>
+__global__ void rmsnorm_grad(const T *x, const W *w, const T *dy, T *dx,
+                             float *partial, i64 rows, i64 hidden, float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_grad, (T, W), rmsnorm_grad<T, W>);
+  rmsnormGradRows<T, W, T>(x, w, dy, dx, partial, rows, hidden, eps);
+}
+
+template <typename T, typename W, typename D>
+__global__ void rmsnorm_grad_dy(const T *x, const W *w, const D *dy, T *dx,
+                                float *partial, i64 rows, i64 hidden,
+                                float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_grad_dy, (T, W, D), rmsnorm_grad_dy<T, W, D>);
+  rmsnormGradRows<T, W, D>(x, w, dy, dx, partial, rows, hidden, eps);
 }
 
 // Stage 2: dw[j] = (accumulate ? dw[j] : 0) + sum_p partial[p, j], summed in

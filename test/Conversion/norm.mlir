@@ -38,6 +38,19 @@ func.func @train_step(%x: tensor<2x3x64xf32> {mind.input = "x"}, %w: tensor<64xf
 
 // -----
 
+// A narrower dy (mind-fuse-rmsnorm-cast) is read by rmsnorm_grad_dy<T, W, D>,
+// same launch shape as rmsnorm_grad.
+// CHECK-LABEL: plan.micro_step @train_step
+// CHECK: plan.kernel "mind::rmsnorm_grad_dy<float, float, __nv_bfloat16>"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad"} : memref<2x3x64xf32>, memref<64xf32>, memref<2x3x64xbf16>, memref<2x3x64xf32>, memref<1x64xf32>{{$}}
+func.func @train_step(%x: tensor<2x3x64xf32> {mind.input = "x"}, %w: tensor<64xf32> {mind.input = "w"},
+                      %dy: tensor<2x3x64xbf16> {mind.input = "dy"})
+    -> (tensor<2x3x64xf32>, tensor<64xf32>) {
+  %dx, %dw = mind.rmsnorm_grad %x, %w, %dy {epsilon = 1.0e-05 : f64} : (tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xbf16>) -> (tensor<2x3x64xf32>, tensor<64xf32>)
+  return %dx, %dw : tensor<2x3x64xf32>, tensor<64xf32>
+}
+
+// -----
+
 // Forward and backward on 100 rows of 2048: 13 forward blocks; the backward
 // fits 6 warps of fp32 dw rows in 48 KiB of shared memory (block 32 x 6,
 // smem 6 * 2048 * 4), ceil(100 / 6) = 17 blocks, so 17 partial rows; dw

@@ -46,3 +46,27 @@ func.func @kept(%x: tensor<2x4xf32>, %w: tensor<4xf32>, %xb: tensor<2x4xbf16>, %
   %c5 = mind.cast %n5 : (tensor<2x4xbf16>) -> tensor<2x4xf32>
   return %n1, %c1, %c2, %c3, %c4, %n4 : tensor<2x4xf32>, tensor<2x4xbf16>, tensor<2x4xbf16>, tensor<2x4xf16>, tensor<2x4xf64>, tensor<2x4xf32>
 }
+
+// -----
+
+// The backward: the gradient reads a widened dy narrow (the cast goes when
+// nothing else reads it; %dy2's cast has another use and stays). A
+// narrowing cast before the gradient is not exact and stays.
+// CHECK-LABEL: func.func @grad(
+// CHECK-NEXT: %{{.*}}, %{{.*}} = mind.rmsnorm_grad %arg0, %arg1, %arg2 {{.*}} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xbf16>)
+// CHECK-NEXT: %[[W2:.*]] = mind.cast %arg3 : (tensor<2x4xbf16>) -> tensor<2x4xf32>
+// CHECK-NEXT: %{{.*}}, %{{.*}} = mind.rmsnorm_grad %arg0, %arg1, %arg3 {{.*}} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xbf16>)
+// CHECK-NEXT: %[[N:.*]] = mind.cast %arg4 : (tensor<2x4xf64>) -> tensor<2x4xf32>
+// CHECK-NEXT: mind.rmsnorm_grad %arg0, %arg1, %[[N]]
+// CHECK-NEXT: return %{{.*}}, %{{.*}}, %[[W2]],
+func.func @grad(%x: tensor<2x4xf32>, %w: tensor<4xf32>, %dy: tensor<2x4xbf16>, %dy2: tensor<2x4xbf16>,
+                %dy3: tensor<2x4xf64>)
+    -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+  %c = mind.cast %dy : (tensor<2x4xbf16>) -> tensor<2x4xf32>
+  %dx, %dw = mind.rmsnorm_grad %x, %w, %c {epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>)
+  %c2 = mind.cast %dy2 : (tensor<2x4xbf16>) -> tensor<2x4xf32>
+  %dx2, %dw2 = mind.rmsnorm_grad %x, %w, %c2 {epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>)
+  %c3 = mind.cast %dy3 : (tensor<2x4xf64>) -> tensor<2x4xf32>
+  %dx3, %dw3 = mind.rmsnorm_grad %x, %w, %c3 {epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>)
+  return %dx, %dx2, %c2, %dx3 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+}

@@ -154,3 +154,50 @@ TEST(DenseNorm, RmsnormGradMatchesReferenceDeterministically) {
         << "rmsnorm_grad dw not deterministic " << caseName(c);
   }
 }
+
+// The gradient reading a narrower dy (mind-fuse-rmsnorm-cast): dx and the dw
+// partials of rmsnorm_grad_dy are rmsnorm_grad's on the widened dy, to the
+// bit.
+TEST(DenseNorm, RmsnormGradDyIsTheCastThenTheGradientBitForBit) {
+  MIND_REQUIRE_GPU();
+  std::mt19937 rng(203);
+  struct Case {
+    int64_t rows, hidden;
+    DType dy;
+  };
+  const std::vector<Case> cases = {{4096, 512, DType::BF16},
+                                   {37, 300, DType::F16},
+                                   {5, 301, DType::BF16}};
+  std::vector<runtime::LaunchConfig> cfgs;
+  for (const Case &c : cases) {
+    cfgs.push_back(k::rmsnormGrad(DType::F32, DType::F32, c.rows, c.hidden));
+    cfgs.push_back(
+        k::rmsnormGradDy(DType::F32, DType::F32, c.dy, c.rows, c.hidden));
+  }
+  KernelRunner run(cfgs);
+  auto same = [](const DevTensor &a, const DevTensor &b, size_t n) {
+    std::vector<float> x(n), y(n);
+    a.buf.download(x.data(), n * sizeof(float));
+    b.buf.download(y.data(), n * sizeof(float));
+    return std::memcmp(x.data(), y.data(), n * sizeof(float)) == 0;
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case &c = cases[i];
+    int64_t h = c.hidden, parts = k::rmsnormGradPartials(c.rows, h);
+    auto x = randomTensor({c.rows, h}, rng, -2, 2);
+    auto w = randomTensor({h}, rng, 0.5, 1.5);
+    auto dy = rounded(randomTensor({c.rows, h}, rng), c.dy);
+    DevTensor dX = upload(x, DType::F32), dW = upload(w, DType::F32);
+    DevTensor dyWide = upload(dy, DType::F32), dyNarrow = upload(dy, c.dy);
+    DevTensor dx1 = poisoned({c.rows, h}, DType::F32),
+              dx2 = poisoned({c.rows, h}, DType::F32);
+    DevTensor p1 = poisoned({parts, h}, DType::F32),
+              p2 = poisoned({parts, h}, DType::F32);
+    run.run(2 * i, {&dX, &dW, &dyWide, &dx1, &p1, c.rows, h, kEps});
+    run.run(2 * i + 1, {&dX, &dW, &dyNarrow, &dx2, &p2, c.rows, h, kEps});
+    EXPECT_TRUE(same(dx1, dx2, static_cast<size_t>(c.rows * h)))
+        << "dx, rows " << c.rows << " H " << h << " " << label(c.dy);
+    EXPECT_TRUE(same(p1, p2, static_cast<size_t>(parts * h)))
+        << "dw partials, rows " << c.rows << " H " << h << " " << label(c.dy);
+  }
+}

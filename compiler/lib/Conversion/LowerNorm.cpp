@@ -37,11 +37,17 @@ static LogicalResult lowerOp(RMSNormGradOp o, PlanLowering &L) {
                          "(an f32 master weight)");
   int64_t parts = k::rmsnormGradPartials(rows, h);
   Value partial = L.workspace("rmsnorm_partial", DType::F32, {parts, h});
-  L.kernel(k::rmsnormGrad(L.dtypeOf(o.getInput()), L.dtypeOf(o.getWeight()),
-                          rows, h),
-           L.buf(o.getInput()), L.buf(o.getWeight()), L.buf(o.getGrad()),
-           L.buf(o.getInputGrad()), L.buf(partial), I64(rows), I64(h),
-           F32(o.getEpsilon().convertToDouble()));
+  DType x = L.dtypeOf(o.getInput()), w = L.dtypeOf(o.getWeight()),
+        dy = L.dtypeOf(o.getGrad());
+  F32 eps(o.getEpsilon().convertToDouble());
+  if (dy == x)
+    L.kernel(k::rmsnormGrad(x, w, rows, h), L.buf(o.getInput()),
+             L.buf(o.getWeight()), L.buf(o.getGrad()), L.buf(o.getInputGrad()),
+             L.buf(partial), I64(rows), I64(h), eps);
+  else // a narrower dy (mind-fuse-rmsnorm-cast)
+    L.kernel(k::rmsnormGradDy(x, w, dy, rows, h), L.buf(o.getInput()),
+             L.buf(o.getWeight()), L.buf(o.getGrad()), L.buf(o.getInputGrad()),
+             L.buf(partial), I64(rows), I64(h), eps);
   Value sink = L.sinkOf(o.getWeightGrad());
   L.kernel(k::rmsnormGradDw(h), L.buf(partial),
            L.buf(sink ? sink : o.getWeightGrad()), I64(parts), I64(h),

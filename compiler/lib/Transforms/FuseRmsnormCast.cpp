@@ -40,6 +40,22 @@ Type narrowingTarget(RMSNormOp norm) {
   return target;
 }
 
+/// The gradient reads a widened dy narrow: widening is exact.
+void readNarrowGrad(RMSNormGradOp grad) {
+  auto widen = grad.getGrad().getDefiningOp<CastOp>();
+  if (!widen || widen->hasAttr(kGradientSinkAttr))
+    return;
+  auto from = cast<RankedTensorType>(widen.getInput().getType());
+  auto to = cast<RankedTensorType>(widen.getType());
+  if (!isa<FloatType>(from.getElementType()) ||
+      from.getElementType().getIntOrFloatBitWidth() >=
+          to.getElementType().getIntOrFloatBitWidth())
+    return;
+  grad.getGradMutable().assign(widen.getInput());
+  if (widen->use_empty())
+    widen->erase();
+}
+
 struct MindFuseRmsnormCastPass
     : public mind::impl::MindFuseRmsnormCastBase<MindFuseRmsnormCastPass> {
   void runOnOperation() override {
@@ -57,6 +73,10 @@ struct MindFuseRmsnormCastPass
         user->erase();
       }
     }
+    SmallVector<RMSNormGradOp> grads;
+    getOperation().walk([&](RMSNormGradOp g) { grads.push_back(g); });
+    for (RMSNormGradOp g : grads)
+      readNarrowGrad(g);
   }
 };
 

@@ -266,20 +266,39 @@ int64_t mind::runtime::kernels::rmsnormGradPartials(int64_t rows,
                              kMaxNormGradBlocks);
 }
 
-kabi::Launch<sig::rmsnorm_grad>
-mind::runtime::kernels::rmsnormGrad(DType x, DType w, int64_t rows,
-                                    int64_t hidden) {
+namespace {
+/// Warps of fp32 dw rows in shared memory (rmsnorm_grad, rmsnorm_grad_dy).
+template <class S>
+kabi::Launch<S> rmsnormGradRows(std::vector<std::string> types, int64_t rows,
+                                int64_t hidden) {
   requireNonNegative(rows, "row count");
   if (hidden <= 0 || hidden * 4 > kMaxSharedBytes)
     throw std::invalid_argument("rmsnorm_grad: hidden size " +
                                 std::to_string(hidden) + " unsupported");
   int64_t warps = normGradWarps(hidden);
-  kabi::Launch<sig::rmsnorm_grad> c;
-  c.nameExpr = instance<sig::rmsnorm_grad>({cudaTypeName(x), cudaTypeName(w)});
+  kabi::Launch<S> c;
+  c.nameExpr = instance<S>(types);
   c.block = {32, static_cast<uint32_t>(warps), 1};
-  c.grid = {static_cast<uint32_t>(rmsnormGradPartials(rows, hidden)), 1, 1};
+  c.grid = {static_cast<uint32_t>(
+                mind::runtime::kernels::rmsnormGradPartials(rows, hidden)),
+            1, 1};
   c.sharedBytes = static_cast<uint32_t>(warps * hidden * 4);
   return c;
+}
+} // namespace
+
+kabi::Launch<sig::rmsnorm_grad>
+mind::runtime::kernels::rmsnormGrad(DType x, DType w, int64_t rows,
+                                    int64_t hidden) {
+  return rmsnormGradRows<sig::rmsnorm_grad>(
+      {cudaTypeName(x), cudaTypeName(w)}, rows, hidden);
+}
+
+kabi::Launch<sig::rmsnorm_grad_dy>
+mind::runtime::kernels::rmsnormGradDy(DType x, DType w, DType dy, int64_t rows,
+                                      int64_t hidden) {
+  return rmsnormGradRows<sig::rmsnorm_grad_dy>(
+      {cudaTypeName(x), cudaTypeName(w), cudaTypeName(dy)}, rows, hidden);
 }
 
 kabi::Launch<sig::rmsnorm_grad_dw>
@@ -373,6 +392,7 @@ std::vector<std::string> mind::runtime::kernels::denseKernelNames(DType t) {
                                     rmsnormCast(DType::F32, DType::F32, t, 1, 1),
                                     rmsnormGrad(t, t, 1, 1),
                                     rmsnormGrad(t, DType::F32, 1, 1),
+                                    rmsnormGradDy(DType::F32, DType::F32, t, 1, 1),
                                     rmsnormGradDw(1),
                                     softmax(t, 1, 1),
                                     softmaxGrad(t, 1, 1),

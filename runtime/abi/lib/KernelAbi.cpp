@@ -105,6 +105,7 @@ const std::vector<KernelSignature> &librarySignatures() {
       signatureOf<sig::rmsnorm_fwd>(),
       signatureOf<sig::rmsnorm_fwd_cast>(),
       signatureOf<sig::rmsnorm_grad>(),
+      signatureOf<sig::rmsnorm_grad_dy>(),
       signatureOf<sig::rmsnorm_grad_dw>(),
       signatureOf<sig::softmax_fwd>(),
       signatureOf<sig::softmax_grad>(),

@@ -1178,9 +1178,19 @@ func.func @rmsnorm_grad_epsilon(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
 
 // -----
 
-func.func @rmsnorm_grad_grad_type(%x: tensor<2x8xf32>, %w: tensor<8xf32>, %dy: tensor<2x8xbf16>) {
-  // expected-error @+1 {{'mind.rmsnorm_grad' op grad type 'tensor<2x8xbf16>' must match input type 'tensor<2x8xf32>'}}
-  %dx, %dw = mind.rmsnorm_grad %x, %w, %dy {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>) -> (tensor<2x8xf32>, tensor<8xf32>)
+// A narrower grad is allowed (read widened); a wider one or another shape
+// is not.
+func.func @rmsnorm_grad_grad_type(%x: tensor<2x8xbf16>, %w: tensor<8xf32>, %dy: tensor<2x8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad' op grad must have the input's type 'tensor<2x8xbf16>' or its shape in a narrower float type, got 'tensor<2x8xf32>'}}
+  %dx, %dw = mind.rmsnorm_grad %x, %w, %dy {epsilon = 1.0e-05 : f64} : (tensor<2x8xbf16>, tensor<8xf32>, tensor<2x8xf32>) -> (tensor<2x8xbf16>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_grad_shape(%x: tensor<2x8xf32>, %w: tensor<8xf32>, %dy: tensor<16xbf16>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad' op grad must have the input's type 'tensor<2x8xf32>' or its shape in a narrower float type, got 'tensor<16xbf16>'}}
+  %dx, %dw = mind.rmsnorm_grad %x, %w, %dy {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<16xbf16>) -> (tensor<2x8xf32>, tensor<8xf32>)
   return
 }
 

@@ -156,6 +156,11 @@ def MindFuseRmsnormCast : Pass<"mind-fuse-rmsnorm-cast", "::mlir::ModuleOp"> {
     bit for bit what it did (`rmsnorm_fwd_cast` on the GPU, the interpreter
     rounding twice). Run after `mind-autodiff`: the backward reads the
     norm's input, never its output.
+
+    The backward likewise: a `mind.rmsnorm_grad` whose incoming gradient is
+    a widening cast (the bf16 sum of the projections' input gradients, cast
+    back to f32 by the forward cast's VJP) reads the narrow value, widened
+    exactly as it loads it; the cast goes when nothing else uses it.
   }];
   let dependentDialects = ["::mind::MindDialect"];
 }

@@ -511,9 +511,15 @@ LogicalResult EmbeddingGradOp::verify() {
 }
 
 LogicalResult RMSNormGradOp::verify() {
+  auto in = tensorOf(getInput()), dy = tensorOf(getGrad());
+  if (dy != in && (dy.getShape() != in.getShape() ||
+                   dy.getElementType().getIntOrFloatBitWidth() >=
+                       in.getElementType().getIntOrFloatBitWidth()))
+    return emitOpError() << "grad must have the input's type " << in
+                         << " or its shape in a narrower float type, got "
+                         << dy;
   if (failed(verifyRMSNormOperands(*this, getInput(), getWeight(),
                                    getEpsilon())) ||
-      failed(expectSameType(*this, getGrad(), getInput(), "grad", "input")) ||
       failed(expectSameType(*this, getInputGrad(), getInput(), "input_grad",
                             "input")) ||
       failed(expectSameType(*this, getWeightGrad(), getWeight(), "weight_grad",

@@ -118,7 +118,13 @@ kabi::Launch<sig::rmsnorm_fwd_cast> rmsnormCast(DType x, DType w, DType y,
 ///    overwritten.
 kabi::Launch<sig::rmsnorm_grad> rmsnormGrad(DType x, DType w, int64_t rows,
                                             int64_t hidden);
-/// Rows of rmsnorm_grad's partial workspace (its grid size).
+/// mind::rmsnorm_grad_dy<T, W, D>: rmsnorm_grad with dy of a narrower type
+/// D, widened exactly as it is loaded (the gradient fused with the cast of
+/// its incoming gradient, mind-fuse-rmsnorm-cast); same launch shape.
+kabi::Launch<sig::rmsnorm_grad_dy> rmsnormGradDy(DType x, DType w, DType dy,
+                                                 int64_t rows, int64_t hidden);
+/// Rows of rmsnorm_grad's (and rmsnorm_grad_dy's) partial workspace (its
+/// grid size).
 int64_t rmsnormGradPartials(int64_t rows, int64_t hidden);
 /// 2. mind::rmsnorm_grad_dw: dw[H] f32 from numPartial
 ///    (= rmsnormGradPartials(rows, H)) partials; accumulate 0: dw = sum,

@@ -137,6 +137,9 @@ MIND_SIGNATURE(rmsnorm_fwd_cast, (class T, class W, class Y),
 MIND_SIGNATURE(rmsnorm_grad, (class T, class W), (Tp<0>, Tp<1>),
                const T *x, const W *w, const T *dy, T *dx, float *partial,
                i64 rows, i64 hidden, float eps)
+MIND_SIGNATURE(rmsnorm_grad_dy, (class T, class W, class D),
+               (Tp<0>, Tp<1>, Tp<2>), const T *x, const W *w, const D *dy,
+               T *dx, float *partial, i64 rows, i64 hidden, float eps)
 MIND_SIGNATURE_PLAIN(rmsnorm_grad_dw,
                      const float *partial, float *dw, i64 numPartial,
                      i64 hidden, i64 accumulate)

@@ -37,6 +37,9 @@ def Mind_RMSNormGradOp : Mind_GradOp<"rmsnorm_grad"> {
     With `r = rsqrt(mean(x^2) + epsilon)` per row and `g = grad * weight`:
     `input_grad = r * g - x * r^3 * mean(g * x)` and
     `weight_grad = sum over rows of grad * x * r`, statistics in f32 or wider.
+    `grad` has the input's type, or its shape in a narrower float type (read
+    widened, exactly: the gradient fused with the widening cast of `grad`,
+    `mind-fuse-rmsnorm-cast`).
 
     Example:
     ```mlir
