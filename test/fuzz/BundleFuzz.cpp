@@ -22,6 +22,7 @@ using namespace mind::runtime;
 using namespace mind::fuzz;
 using nlohmann::json;
 using mind::runtime::samples::sampleBundle;
+namespace samples = mind::runtime::samples;
 
 namespace {
 
@@ -44,24 +45,6 @@ const std::vector<std::string> kPlanWords = {
     "y",          "w",
     "mind::",     "mindtest::test_kernel",
     "label"};
-
-// Bundle bytes from its five sections, with correct lengths and CRC.
-Bytes frame(const std::vector<std::string> &sections,
-            uint32_t version = kBundleVersion) {
-  Bytes out = toBytes("MINDBNDL");
-  for (int i = 0; i < 4; ++i)
-    out.push_back(static_cast<uint8_t>(version >> (8 * i)));
-  for (const std::string &s : sections) {
-    uint64_t n = s.size();
-    for (int i = 0; i < 8; ++i)
-      out.push_back(static_cast<uint8_t>(n >> (8 * i)));
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  uint32_t crc = crc32(out.data(), out.size());
-  for (int i = 0; i < 4; ++i)
-    out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
-  return out;
-}
 
 void fixCrc(Bytes &b) {
   if (b.size() < 4)
@@ -220,7 +203,7 @@ Bytes mutateBundle(Mutator &m, const Seed &seed, std::string &desc) {
       sections[2].clear();
       desc += "; no cubin nor ptx";
     }
-    return frame(sections);
+    return samples::rawBundle(sections);
   }
   case 4:
   case 5: {
@@ -228,13 +211,13 @@ Bytes mutateBundle(Mutator &m, const Seed &seed, std::string &desc) {
     json plan = seed.plan;
     desc = "plan: " + mutatePlanStructure(m, plan);
     sections[0] = plan.dump();
-    return frame(sections);
+    return samples::rawBundle(sections);
   }
   default: {
     std::vector<std::string> sections = seed.sections;
     sections[0] = m.mutateJson(seed.plan, kPlanWords, desc, m.chance(20));
     desc = "plan " + desc;
-    return frame(sections);
+    return samples::rawBundle(sections);
   }
   }
 }
@@ -271,7 +254,7 @@ void checkPlanSizes(const Plan &plan) {
 TEST(LoaderFuzz, Bundle) {
   TempDir dir;
   Seed seed = makeSeed();
-  ASSERT_EQ(frame(seed.sections), seed.bytes);
+  ASSERT_EQ(samples::rawBundle(seed.sections), seed.bytes);
   std::string path = dir.file("mutant.mindbundle");
   Tally tally("readBundle");
   forEachMutant(

@@ -21,26 +21,6 @@ using namespace mind::runtime::samples;
 
 namespace {
 
-// Hand-made bundle bytes with a correct checksum, for corruptions the
-// writer would never produce.
-std::vector<uint8_t> rawBundle(const std::vector<std::string> &sections,
-                               uint32_t version = kBundleVersion,
-                               const char *magic = "MINDBNDL") {
-  std::vector<uint8_t> out(magic, magic + 8);
-  for (int i = 0; i < 4; ++i)
-    out.push_back(static_cast<uint8_t>(version >> (8 * i)));
-  for (const std::string &s : sections) {
-    uint64_t n = s.size();
-    for (int i = 0; i < 8; ++i)
-      out.push_back(static_cast<uint8_t>(n >> (8 * i)));
-    out.insert(out.end(), s.begin(), s.end());
-  }
-  uint32_t crc = crc32(out.data(), out.size());
-  for (int i = 0; i < 4; ++i)
-    out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
-  return out;
-}
-
 std::vector<uint8_t> rawFromPlanJson(const json &j) {
   return rawBundle({j.dump(), "cubin", "", "", ""});
 }

@@ -86,4 +86,21 @@ Bundle sampleBundle() {
   return b;
 }
 
+std::vector<uint8_t> rawBundle(const std::vector<std::string> &sections,
+                               uint32_t version, const char *magic) {
+  std::vector<uint8_t> out(magic, magic + 8);
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<uint8_t>(version >> (8 * i)));
+  for (const std::string &s : sections) {
+    uint64_t n = s.size();
+    for (int i = 0; i < 8; ++i)
+      out.push_back(static_cast<uint8_t>(n >> (8 * i)));
+    out.insert(out.end(), s.begin(), s.end());
+  }
+  uint32_t crc = crc32(out.data(), out.size());
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
+  return out;
+}
+
 } // namespace mind::runtime::samples

@@ -25,6 +25,13 @@ Plan samplePlan();
 /// samplePlan() with 1000 bytes of "cubin", PTX, CUDA source and MLIR.
 Bundle sampleBundle();
 
+/// Hand-made bundle bytes with correct section lengths and checksum, for
+/// corruptions the writer would never produce: magic, version, then each
+/// section as u64 length + bytes, then the CRC-32.
+std::vector<uint8_t> rawBundle(const std::vector<std::string> &sections,
+                               uint32_t version = kBundleVersion,
+                               const char *magic = "MINDBNDL");
+
 } // namespace mind::runtime::samples
 
 #endif // MIND_TEST_UNIT_SAMPLEBUNDLE_H
