@@ -86,12 +86,9 @@ bool saveCheckpoint(const SaveContext &c, TrainingBackend &backend,
   return true;
 }
 
-/// --tokenizer must be the tokenizer the shards were encoded with (their
-/// headers carry its FNV-1a hash).
-void checkTokenizer(const std::string &tokenizer, const SampleSource &data) {
-  auto *shards = dynamic_cast<const Dataset *>(&data);
-  if (tokenizer == "none" || !shards || shards->tokenizerHash() == 0)
-    return;
+/// The --tokenizer file's bytes, read once for both of its hashes (the
+/// shards' FNV-1a, the checkpoints' SHA-256).
+std::string readTokenizer(const std::string &tokenizer) {
   if (std::string problem = regularFileProblem(tokenizer, "tokenizer.json");
       !problem.empty())
     fail("--tokenizer " + problem);
@@ -100,6 +97,16 @@ void checkTokenizer(const std::string &tokenizer, const SampleSource &data) {
                    std::istreambuf_iterator<char>());
   if (!in && !in.eof())
     fail("--tokenizer " + tokenizer + ": read failed");
+  return text;
+}
+
+/// --tokenizer (its bytes `text`) must be the tokenizer the shards were
+/// encoded with (their headers carry its FNV-1a hash).
+void checkTokenizer(const std::string &tokenizer, const std::string &text,
+                    const SampleSource &data) {
+  auto *shards = dynamic_cast<const Dataset *>(&data);
+  if (tokenizer == "none" || !shards || shards->tokenizerHash() == 0)
+    return;
   uint64_t h = fnv1a64(text.data(), text.size());
   if (h != shards->tokenizerHash()) {
     char buf[96];
@@ -150,7 +157,9 @@ void runTraining(TrainingBackend &backend, const TrainingOptions &o) {
           ? syntheticSamples(f.syntheticSamples, f.maxSeqLen, vocab,
                              static_cast<uint64_t>(f.seed))
           : openTokenSamples(f.dataPath, f.maxSeqLen, vocab);
-  checkTokenizer(f.tokenizer, *data);
+  const std::string tokenizerText =
+      f.tokenizer == "none" ? "" : readTokenizer(f.tokenizer);
+  checkTokenizer(f.tokenizer, tokenizerText, *data);
   LoaderOptions loaderOptions = trainerLoaderOptions(
       f.batchSize, static_cast<uint64_t>(f.seed), f.shuffle != 0);
   loaderOptions.sampler.rank = dist.rank;
@@ -179,7 +188,7 @@ void runTraining(TrainingBackend &backend, const TrainingOptions &o) {
   save.keepLast = f.keepLast;
   save.runId = newRunId();
   if (f.tokenizer != "none")
-    save.tokenizerSha256 = sha256FileHex(f.tokenizer);
+    save.tokenizerSha256 = sha256Hex(tokenizerText);
 
   // A resume file takes precedence over --from_weight (as in MiniMind).
   std::optional<ResumeCheckpoint> resumed;
