@@ -83,6 +83,7 @@ const std::vector<std::pair<std::string, std::string>> kStages = {
     {"precision-f32", "mind-precision{dtype=f32}"},
     {"weight-copies", "mind-weight-copies{func=forward}"},
     {"rmsnorm-cast", "mind-fuse-rmsnorm-cast"},
+    {"loss-cast", "mind-fuse-loss-cast"},
     {"gradient-sinks", "mind-mark-gradient-sinks{func=forward}"},
     {"fuse-elementwise", "mind-fuse-elementwise"},
     {"lower-forward", "mind-lower-to-plan{func=forward},mind-plan-memory"},

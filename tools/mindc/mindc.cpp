@@ -75,9 +75,8 @@ cl::opt<std::string> dtypeOpt(
     cl::init(""), cl::cat(dtypeCat));
 cl::list<std::string> disableFusion(
     "disable-fusion",
-    cl::desc("Fusions to leave out, comma-separated: gradient-sinks "
-             "(gradients added straight into their accumulators), "
-             "elementwise (fused elementwise kernels)"),
+    cl::desc("Fusions to leave out, comma-separated (the names: 'mindc "
+             "--help'; each is a pass in docs/MindPasses.md)"),
     cl::CommaSeparated, cl::cat(dtypeCat));
 cl::opt<bool> jsonOut("json", cl::desc("Print the report as JSON"),
                       cl::cat(reportCat));
@@ -134,10 +133,17 @@ Commands (INPUT: a MiniMind CONFIG.json, or a MODULE.mlir holding @forward or
   mindc eval CONFIG --weights W.safetensors --batch B.safetensors -o OUT.safetensors
       Run one train step on the reference interpreter and write loss,
       aux_loss, logits and grad.<param>.
-ir, report and compile take --disable-fusion=weight-copies,rmsnorm-cast,
-gradient-sinks,elementwise to leave fusions out (the result trains the same
-model).
 )";
+
+/// The overview's last lines: the fusions come from the pipeline's own list.
+std::string fusionHelp() {
+  std::string names;
+  for (const std::string &n : mind::fusionNames())
+    names += (names.empty() ? "" : ",") + n;
+  return "ir, report and compile take --disable-fusion=NAME,... to leave "
+         "fusions out\n(the result trains the same model); NAME is one of " +
+         names + ".\n";
+}
 
 [[noreturn]] void fail(const std::string &msg) {
   llvm::errs() << "mindc: error: " << msg << "\n";
@@ -579,7 +585,7 @@ int main(int argc, char **argv) {
   std::string command = argc > 1 ? argv[1] : "";
   if (command == "" || command == "--help" || command == "-h" ||
       command == "help") {
-    llvm::outs() << kOverview
+    llvm::outs() << kOverview << fusionHelp()
                  << "\nRun 'mindc COMMAND --help' for a command's options.\n";
     return command.empty() ? 1 : 0;
   }

@@ -11,7 +11,8 @@
 
 const std::vector<std::string> &mind::fusionNames() {
   static const std::vector<std::string> names = {
-      "weight-copies", "rmsnorm-cast", "gradient-sinks", "elementwise"};
+      "weight-copies", "rmsnorm-cast", "loss-cast", "gradient-sinks",
+      "elementwise"};
   return names;
 }
 
@@ -54,6 +55,8 @@ void mind::buildFusionPasses(mlir::OpPassManager &pm,
     pm.addPass(createMindWeightCopies());
   if (enabled("rmsnorm-cast"))
     pm.addPass(createMindFuseRmsnormCast());
+  if (enabled("loss-cast"))
+    pm.addPass(createMindFuseLossCast());
   if (enabled("gradient-sinks"))
     pm.addPass(createMindMarkGradientSinks());
   if (enabled("elementwise"))

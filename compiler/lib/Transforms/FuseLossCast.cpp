@@ -1,0 +1,89 @@
+//===- FuseLossCast.cpp - cross entropy on narrow logits ------------------===//
+//
+// See the pass description in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mind/Dialect/Mind/IR/MindOps.h"
+#include "mind/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mind {
+#define GEN_PASS_DEF_MINDFUSELOSSCAST
+#include "mind/Transforms/Passes.h.inc"
+} // namespace mind
+
+using namespace mlir;
+using namespace mind;
+
+namespace {
+
+/// The narrow value `v` widens, when `v` is an exact widening cast.
+Value widenedFrom(Value v) {
+  auto widen = v.getDefiningOp<CastOp>();
+  if (!widen || widen->hasAttr(kGradientSinkAttr))
+    return {};
+  Type from = cast<RankedTensorType>(widen.getInput().getType()).getElementType();
+  Type to = cast<RankedTensorType>(widen.getType()).getElementType();
+  if (!isa<FloatType>(from) || !isa<FloatType>(to) ||
+      from.getIntOrFloatBitWidth() >= to.getIntOrFloatBitWidth())
+    return {};
+  return widen.getInput();
+}
+
+/// Every use of `v` is a cast to `type` (and none is a marked sink).
+bool onlyCastTo(Value v, Type type) {
+  if (v.use_empty())
+    return false;
+  for (Operation *user : v.getUsers()) {
+    auto c = dyn_cast<CastOp>(user);
+    if (!c || c->hasAttr(kGradientSinkAttr) || c.getType() != type)
+      return false;
+  }
+  return true;
+}
+
+void eraseIfUnused(Value v) {
+  if (Operation *def = v.getDefiningOp(); def && def->use_empty())
+    def->erase();
+}
+
+struct MindFuseLossCastPass
+    : public mind::impl::MindFuseLossCastBase<MindFuseLossCastPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> losses;
+    getOperation().walk([&](Operation *op) {
+      if (isa<CrossEntropyOp, CrossEntropyGradOp>(op))
+        losses.push_back(op);
+    });
+    for (Operation *op : losses) {
+      if (auto loss = dyn_cast<CrossEntropyOp>(op)) {
+        Value wide = loss.getLogits();
+        if (Value narrow = widenedFrom(wide)) {
+          loss.getLogitsMutable().assign(narrow);
+          eraseIfUnused(wide);
+        }
+        continue;
+      }
+      auto grad = cast<CrossEntropyGradOp>(op);
+      Value wide = grad.getLogits();
+      Value narrow = widenedFrom(wide);
+      // The result keeps the logits' type: it goes narrow only when every
+      // reader narrows it to exactly that type.
+      if (!narrow || !onlyCastTo(grad.getResult(), narrow.getType()))
+        continue;
+      grad.getLogitsMutable().assign(narrow);
+      grad.getResult().setType(cast<RankedTensorType>(narrow.getType()));
+      for (Operation *user :
+           llvm::make_early_inc_range(grad.getResult().getUsers())) {
+        user->getResult(0).replaceAllUsesWith(grad.getResult());
+        user->erase();
+      }
+      eraseIfUnused(wide);
+    }
+  }
+};
+
+} // namespace
