@@ -37,8 +37,6 @@ import argparse
 import contextlib
 import gc
 import importlib
-import importlib.util
-import inspect
 import json
 import os
 import re
@@ -54,6 +52,7 @@ REPO = os.path.normpath(os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(REPO, "test", "parity"))
 import minimind_ref as ref  # noqa: E402
 import parity  # noqa: E402
+from original_minimind import build_original, load_original  # noqa: E402
 
 torch = ref.torch
 
@@ -161,36 +160,6 @@ def run_ours(trainer: str, tokens: str, work: str, args) -> dict:
 
 def _cuda(device: str) -> bool:
     return device.startswith("cuda")
-
-
-def load_original(directory: str):
-    """Imports MiniMind's model_minimind.py from `directory` in place.
-    Returns (module, None), or (None, why) when it cannot."""
-    path = os.path.join(directory, "model_minimind.py")
-    if not os.path.isfile(path):
-        return None, f"{path} not found"
-    spec = importlib.util.spec_from_file_location("model_minimind", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    except Exception as e:  # e.g. transformers not installed
-        del sys.modules[spec.name]
-        return None, f"importing {path} failed: {type(e).__name__}: {e}"
-    return mod, None
-
-
-def build_original(mod, cfg_path: str, device: str):
-    """MiniMindForCausalLM(MiniMindConfig(**config JSON)): the original reads
-    the same key names as our configs."""
-    with open(cfg_path) as f:
-        kw = {k: v for k, v in json.load(f).items() if k not in ref._IGNORED_CONFIG_KEYS}
-    named = inspect.signature(mod.MiniMindConfig.__init__).parameters
-    unknown = sorted(k for k in kw if k not in named)
-    if unknown:
-        raise RuntimeError(f"MiniMind's MiniMindConfig has no {', '.join(unknown)}")
-    torch.manual_seed(42)
-    return mod.MiniMindForCausalLM(mod.MiniMindConfig(**kw)).to(device)
 
 
 def train_original(model, get_batch, iters: int, micro_steps: int, compile_: bool, fused: bool,

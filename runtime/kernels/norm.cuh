@@ -118,6 +118,55 @@ __global__ void rmsnorm_fwd_cast(const T *x, const W *w, Y *y, i64 rows,
   rmsnormRow<T, W, Y>(x, w, y, rows, hidden, eps);
 }
 
+// residual[rows, hidden] T + delta D (T or narrower, widened exactly) ->
+// sum T, then y = rmsnorm(sum) stored as Y (T or narrower): the residual add
+// and the norm of a decoder layer in one pass (mind.add_rmsnorm). Each lane
+// reads back only the sum elements it wrote itself.
+template <typename T, typename D, typename W, typename Y>
+__global__ void add_rmsnorm_fwd(const T *residual, const D *delta, const W *w,
+                                T *sum, Y *y, i64 rows, i64 hidden,
+                                float eps) {
+  MIND_CHECK_SIGNATURE_T(add_rmsnorm_fwd, (T, D, W, Y),
+                         add_rmsnorm_fwd<T, D, W, Y>);
+  using namespace norm_detail;
+  i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (row >= rows)
+    return; // warp-uniform: only warp shuffles follow
+  bool vec = hidden % kNormPack == 0 && packAligned(residual) &&
+             packAligned(delta) && packAligned(sum) && packAligned(y) &&
+             packAligned(w);
+  const T *rr = residual + row * hidden;
+  const D *dr = delta + row * hidden;
+  T *sr = sum + row * hidden;
+  Y *yr = y + row * hidden;
+  i64 first = threadIdx.x * kNormPack, step = 32 * kNormPack;
+  float ss = 0.0f;
+  for (i64 j = first; j < hidden; j += step) {
+    int cnt = packCount(j, hidden);
+    float a[kNormPack], d[kNormPack];
+    loadPack(rr, j, cnt, vec, a);
+    loadPack(dr, j, cnt, vec, d);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k) // the sum as stored, rounded to T
+      a[k] = toF32(fromF32<T>(a[k] + d[k]));
+    storePack(sr, j, cnt, vec, a);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      ss += a[k] * a[k];
+  }
+  float r = rstdOf(warpSum(ss), hidden, eps);
+  for (i64 j = first; j < hidden; j += step) {
+    int cnt = packCount(j, hidden);
+    float a[kNormPack], g[kNormPack];
+    loadPack(sr, j, cnt, vec, a);
+    loadPack(w, j, cnt, vec, g);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      a[k] = g[k] * (a[k] * r);
+    storePack(yr, j, cnt, vec, a);
+  }
+}
+
 // Stage 1 of the backward. x, dy[rows, hidden] T, w[hidden] W ->
 // dx[rows, hidden] T and partial[gridDim.x, hidden] f32 (this block's share
 // of dw). With g = dy*w, r = rstd: dx = r*g - x * r^3 * mean(g*x).
@@ -126,11 +175,13 @@ __global__ void rmsnorm_fwd_cast(const T *x, const W *w, Y *y, i64 rows,
 // gridDim.x rows.
 // dy of type D: T (rmsnorm_grad), or narrower (rmsnorm_grad_dy, the norm's
 // gradient fused with the widening cast of dy: loads widen exactly).
-template <typename T, typename W, typename D>
-__device__ __forceinline__ void rmsnormGradRows(const T *x, const W *w,
-                                                const D *dy, T *dx,
-                                                float *partial, i64 rows,
-                                                i64 hidden, float eps) {
+// With `residual` (rmsnorm_grad_residual): dx = residual + dx(T-rounded), and
+// with `narrow` also that sum rounded to N (null: none).
+template <typename T, typename W, typename D, typename N = T>
+__device__ __forceinline__ void
+rmsnormGradRows(const T *x, const W *w, const D *dy, T *dx, float *partial,
+                i64 rows, i64 hidden, float eps, const T *residual = nullptr,
+                N *narrow = nullptr) {
   using namespace norm_detail;
   extern __shared__ float normSmem[];
   float *sdw = normSmem + threadIdx.y * hidden; // this warp's dw
@@ -139,7 +190,9 @@ __device__ __forceinline__ void rmsnormGradRows(const T *x, const W *w,
   __syncwarp();
 
   bool vec = hidden % kNormPack == 0 && packAligned(x) && packAligned(dy) &&
-             packAligned(dx) && packAligned(w);
+             packAligned(dx) && packAligned(w) &&
+             (!residual || packAligned(residual)) &&
+             (!narrow || packAligned(narrow));
   i64 first = threadIdx.x * kNormPack, step = 32 * kNormPack;
   i64 warps = static_cast<i64>(gridDim.x) * blockDim.y;
   for (i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
@@ -174,7 +227,16 @@ __device__ __forceinline__ void rmsnormGradRows(const T *x, const W *w,
         if (k < cnt)
           sdw[j + k] += d[k] * a[k] * r; // only this lane touches j..j+3
       }
+      if (residual) { // dx as stored (T), then the add in T
+        float s[kNormPack];
+        loadPack(residual + row * hidden, j, cnt, vec, s);
+#pragma unroll
+        for (int k = 0; k < kNormPack; ++k)
+          o[k] = toF32(fromF32<T>(s[k] + toF32(fromF32<T>(o[k]))));
+      }
       storePack(dxr, j, cnt, vec, o);
+      if (narrow)
+        storePack(narrow + row * hidden, j, cnt, vec, o);
     }
   }
   __syncthreads();
@@ -200,6 +262,28 @@ __global__ void rmsnorm_grad_dy(const T *x, const W *w, const D *dy, T *dx,
                                 float eps) {
   MIND_CHECK_SIGNATURE_T(rmsnorm_grad_dy, (T, W, D), rmsnorm_grad_dy<T, W, D>);
   rmsnormGradRows<T, W, D>(x, w, dy, dx, partial, rows, hidden, eps);
+}
+
+template <typename T, typename W, typename D>
+__global__ void rmsnorm_grad_residual(const T *x, const W *w, const D *dy,
+                                      const T *residualGrad, T *dx,
+                                      float *partial, i64 rows, i64 hidden,
+                                      float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_grad_residual, (T, W, D),
+                         rmsnorm_grad_residual<T, W, D>);
+  rmsnormGradRows<T, W, D>(x, w, dy, dx, partial, rows, hidden, eps,
+                           residualGrad);
+}
+
+template <typename T, typename W, typename D, typename N>
+__global__ void rmsnorm_grad_residual_cast(const T *x, const W *w, const D *dy,
+                                           const T *residualGrad, T *dx,
+                                           N *dxNarrow, float *partial,
+                                           i64 rows, i64 hidden, float eps) {
+  MIND_CHECK_SIGNATURE_T(rmsnorm_grad_residual_cast, (T, W, D, N),
+                         rmsnorm_grad_residual_cast<T, W, D, N>);
+  rmsnormGradRows<T, W, D, N>(x, w, dy, dx, partial, rows, hidden, eps,
+                              residualGrad, dxNarrow);
 }
 
 // Stage 2: dw[j] = (accumulate ? dw[j] : 0) + sum_p partial[p, j], summed in

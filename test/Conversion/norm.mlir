@@ -136,3 +136,36 @@ func.func @train_step(%w: tensor<64xf32> {mind.param = "norm.weight"}, %x: tenso
       : (tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xf32>) -> (tensor<2x3x64xf32>, tensor<64xf32>)
   return %dx, %dw : tensor<2x3x64xf32>, tensor<64xf32>
 }
+
+// -----
+
+// mind.add_rmsnorm (mind-fuse-add-rmsnorm): one launch of
+// mind::add_rmsnorm_fwd<T, D, W, Y>(residual, delta, w, sum, y, rows,
+// hidden, eps), launched as rmsnorm_fwd.
+// CHECK-LABEL: plan.micro_step @train_step
+// CHECK: plan.kernel "mind::add_rmsnorm_fwd<float, __nv_bfloat16, float, __nv_bfloat16>"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] {source = "mind.add_rmsnorm"} : memref<2x3x64xf32>, memref<2x3x64xbf16>, memref<64xf32>, memref<2x3x64xf32>, memref<2x3x64xbf16>{{$}}
+func.func @train_step(%r: tensor<2x3x64xf32> {mind.input = "r"}, %d: tensor<2x3x64xbf16> {mind.input = "d"},
+                      %w: tensor<64xf32> {mind.input = "w"})
+    -> (tensor<2x3x64xf32>, tensor<2x3x64xbf16>) {
+  %s, %y = mind.add_rmsnorm %r, %d, %w {epsilon = 1.0e-05 : f64} : (tensor<2x3x64xf32>, tensor<2x3x64xbf16>, tensor<64xf32>) -> (tensor<2x3x64xf32>, tensor<2x3x64xbf16>)
+  return %s, %y : tensor<2x3x64xf32>, tensor<2x3x64xbf16>
+}
+
+// -----
+
+// mind.rmsnorm_grad_residual: rmsnorm_grad_residual_cast<T, W, D, N> with a
+// narrow result (x, w, dy, residual gradient, sum, narrow sum, partials),
+// rmsnorm_grad_residual<T, W, D> without; then rmsnorm_grad_dw, as for
+// rmsnorm_grad.
+// CHECK-LABEL: plan.micro_step @train_step
+// CHECK: plan.kernel "mind::rmsnorm_grad_residual_cast<float, float, __nv_bfloat16, __nv_bfloat16>"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad_residual"} : memref<2x3x64xf32>, memref<64xf32>, memref<2x3x64xbf16>, memref<2x3x64xf32>, memref<2x3x64xf32>, memref<2x3x64xbf16>, memref<1x64xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_residual<float, float, __nv_bfloat16>"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad_residual"} : memref<2x3x64xf32>, memref<64xf32>, memref<2x3x64xbf16>, memref<2x3x64xf32>, memref<2x3x64xf32>, memref<1x64xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"
+func.func @train_step(%x: tensor<2x3x64xf32> {mind.input = "x"}, %w: tensor<64xf32> {mind.input = "w"},
+                      %dy: tensor<2x3x64xbf16> {mind.input = "dy"}, %dr: tensor<2x3x64xf32> {mind.input = "dr"})
+    -> (tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xbf16>, tensor<2x3x64xf32>, tensor<64xf32>) {
+  %s, %dw, %n = mind.rmsnorm_grad_residual %x, %w, %dy, %dr {epsilon = 1.0e-05 : f64} : (tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xbf16>, tensor<2x3x64xf32>) -> (tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xbf16>)
+  %s2, %dw2 = mind.rmsnorm_grad_residual %x, %w, %dy, %dr {epsilon = 1.0e-05 : f64} : (tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xbf16>, tensor<2x3x64xf32>) -> (tensor<2x3x64xf32>, tensor<64xf32>)
+  return %s, %dw, %n, %s2, %dw2 : tensor<2x3x64xf32>, tensor<64xf32>, tensor<2x3x64xbf16>, tensor<2x3x64xf32>, tensor<64xf32>
+}

@@ -68,3 +68,19 @@ func.func @train_step(%g: tensor<4xf32> {mind.param = "g"},
   %dx, %dw = mind.rmsnorm_grad %x, %g, %dy {epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>)
   return %dx, %dw : tensor<2x4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// So is the weight gradient of the norm fused with the residual gradient's
+// add (mind-fuse-add-rmsnorm).
+
+// CHECK-LABEL: func.func @train_step
+// CHECK:         mind.rmsnorm_grad_residual {{.*}}mind.accumulate_into = ["", "g", ""]
+func.func @train_step(%g: tensor<4xf32> {mind.param = "g"},
+                      %x: tensor<2x4xf32> {mind.input = "x"},
+                      %dy: tensor<2x4xbf16> {mind.input = "dy"},
+                      %dr: tensor<2x4xf32> {mind.input = "dr"})
+    -> (tensor<2x4xf32>, tensor<4xf32> {mind.grad = "g"}, tensor<2x4xbf16>) {
+  %dx, %dw, %n = mind.rmsnorm_grad_residual %x, %g, %dy, %dr {epsilon = 1.0e-05 : f64} : (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xbf16>, tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xbf16>)
+  return %dx, %dw, %n : tensor<2x4xf32>, tensor<4xf32>, tensor<2x4xbf16>
+}

@@ -84,6 +84,7 @@ const std::vector<std::pair<std::string, std::string>> kStages = {
     {"weight-copies", "mind-weight-copies{func=forward}"},
     {"rmsnorm-cast", "mind-fuse-rmsnorm-cast"},
     {"loss-cast", "mind-fuse-loss-cast"},
+    {"add-rmsnorm", "mind-fuse-add-rmsnorm"},
     {"gradient-sinks", "mind-mark-gradient-sinks{func=forward}"},
     {"fuse-elementwise", "mind-fuse-elementwise"},
     {"lower-forward", "mind-lower-to-plan{func=forward},mind-plan-memory"},

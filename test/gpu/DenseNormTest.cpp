@@ -201,3 +201,122 @@ TEST(DenseNorm, RmsnormGradDyIsTheCastThenTheGradientBitForBit) {
         << "dw partials, rows " << c.rows << " H " << h << " " << label(c.dy);
   }
 }
+
+namespace {
+/// Element count of `a` whose stored value differs from `b`'s (NaN, e.g.
+/// an unwritten poisoned element, differs).
+size_t countDiffering(const ref::Tensor &a, const ref::Tensor &b) {
+  EXPECT_EQ(a.data.size(), b.data.size());
+  size_t differ = 0;
+  for (size_t j = 0; j < a.data.size() && j < b.data.size(); ++j)
+    differ += !(a.data[j] == b.data[j]);
+  return differ;
+}
+
+/// a + b as one f32 addition per element (what the unfused add kernel does).
+ref::Tensor addF32(const ref::Tensor &a, const ref::Tensor &b) {
+  ref::Tensor s = a;
+  for (size_t j = 0; j < s.data.size(); ++j)
+    s.data[j] = static_cast<double>(static_cast<float>(a.data[j]) +
+                                    static_cast<float>(b.data[j]));
+  return s;
+}
+
+struct NarrowCase {
+  int64_t rows, hidden;
+  DType narrow;
+};
+const std::vector<NarrowCase> kNarrowCases = {{4096, 768, DType::BF16},
+                                              {37, 300, DType::F16},
+                                              {5, 301, DType::BF16}};
+} // namespace
+
+// The residual add fused into the norm (mind-fuse-add-rmsnorm): the sum is
+// the f32 add of the residual and the widened delta, the normalised output
+// rmsnorm_fwd_cast's of that sum, both to the bit.
+TEST(DenseNorm, AddRmsnormIsTheAddThenTheNormBitForBit) {
+  MIND_REQUIRE_GPU();
+  std::mt19937 rng(204);
+  std::vector<runtime::LaunchConfig> cfgs;
+  for (const NarrowCase &c : kNarrowCases) {
+    cfgs.push_back(k::addRmsnorm(DType::F32, c.narrow, DType::F32, c.narrow,
+                                 c.rows, c.hidden));
+    cfgs.push_back(
+        k::rmsnormCast(DType::F32, DType::F32, c.narrow, c.rows, c.hidden));
+  }
+  KernelRunner run(cfgs);
+  for (size_t i = 0; i < kNarrowCases.size(); ++i) {
+    const NarrowCase &c = kNarrowCases[i];
+    auto res = rounded(randomTensor({c.rows, c.hidden}, rng, -2, 2), DType::F32);
+    auto delta = rounded(randomTensor({c.rows, c.hidden}, rng, -1, 1), c.narrow);
+    auto w = randomTensor({c.hidden}, rng, 0.5, 1.5);
+    ref::Tensor sumWant = addF32(res, delta);
+    DevTensor dRes = upload(res, DType::F32), dDelta = upload(delta, c.narrow);
+    DevTensor dW = upload(w, DType::F32), dSumWant = upload(sumWant, DType::F32);
+    DevTensor sum = poisoned({c.rows, c.hidden}, DType::F32);
+    DevTensor y = poisoned({c.rows, c.hidden}, c.narrow);
+    DevTensor yWant = poisoned({c.rows, c.hidden}, c.narrow);
+    run.run(2 * i, {&dRes, &dDelta, &dW, &sum, &y, c.rows, c.hidden, kEps});
+    run.run(2 * i + 1, {&dSumWant, &dW, &yWant, c.rows, c.hidden, kEps});
+    EXPECT_EQ(countDiffering(download(sum), sumWant), 0u)
+        << "sum, rows " << c.rows << " H " << c.hidden;
+    EXPECT_EQ(countDiffering(download(y), download(yWant)), 0u)
+        << "y, rows " << c.rows << " H " << c.hidden << " " << label(c.narrow);
+  }
+}
+
+// The norm gradient fused with the residual gradient's add and the sum's
+// cast: the sum is the f32 add of the residual gradient and
+// rmsnorm_grad_dy's dx, the narrow copy that sum rounded, the dw partials
+// rmsnorm_grad_dy's, all to the bit, with and without the narrow copy.
+TEST(DenseNorm, RmsnormGradResidualIsTheGradThenTheAddBitForBit) {
+  MIND_REQUIRE_GPU();
+  std::mt19937 rng(205);
+  std::vector<runtime::LaunchConfig> cfgs;
+  for (const NarrowCase &c : kNarrowCases) {
+    cfgs.push_back(
+        k::rmsnormGradDy(DType::F32, DType::F32, c.narrow, c.rows, c.hidden));
+    cfgs.push_back(k::rmsnormGradResidualCast(DType::F32, DType::F32, c.narrow,
+                                              c.narrow, c.rows, c.hidden));
+    cfgs.push_back(k::rmsnormGradResidual(DType::F32, DType::F32, c.narrow,
+                                          c.rows, c.hidden));
+  }
+  KernelRunner run(cfgs);
+  for (size_t i = 0; i < kNarrowCases.size(); ++i) {
+    const NarrowCase &c = kNarrowCases[i];
+    int64_t h = c.hidden, parts = k::rmsnormGradPartials(c.rows, h);
+    auto x = rounded(randomTensor({c.rows, h}, rng, -2, 2), DType::F32);
+    auto w = randomTensor({h}, rng, 0.5, 1.5);
+    auto dy = rounded(randomTensor({c.rows, h}, rng), c.narrow);
+    auto dr = rounded(randomTensor({c.rows, h}, rng), DType::F32);
+    DevTensor dX = upload(x, DType::F32), dW = upload(w, DType::F32);
+    DevTensor dDy = upload(dy, c.narrow), dDr = upload(dr, DType::F32);
+    DevTensor dx = poisoned({c.rows, h}, DType::F32);
+    DevTensor p = poisoned({parts, h}, DType::F32);
+    run.run(3 * i, {&dX, &dW, &dDy, &dx, &p, c.rows, h, kEps});
+    ref::Tensor sumWant = addF32(dr, download(dx));
+    ref::Tensor narrowWant = rounded(sumWant, c.narrow);
+    ref::Tensor partialWant = download(p);
+
+    DevTensor sum = poisoned({c.rows, h}, DType::F32);
+    DevTensor narrow = poisoned({c.rows, h}, c.narrow);
+    DevTensor p2 = poisoned({parts, h}, DType::F32);
+    run.run(3 * i + 1,
+            {&dX, &dW, &dDy, &dDr, &sum, &narrow, &p2, c.rows, h, kEps});
+    std::string what = "rows " + std::to_string(c.rows) + " H " +
+                       std::to_string(h) + " " + label(c.narrow);
+    EXPECT_EQ(countDiffering(download(sum), sumWant), 0u) << "sum, " << what;
+    EXPECT_EQ(countDiffering(download(narrow), narrowWant), 0u)
+        << "narrow sum, " << what;
+    EXPECT_EQ(countDiffering(download(p2), partialWant), 0u)
+        << "dw partials, " << what;
+
+    DevTensor sum3 = poisoned({c.rows, h}, DType::F32);
+    DevTensor p3 = poisoned({parts, h}, DType::F32);
+    run.run(3 * i + 2, {&dX, &dW, &dDy, &dDr, &sum3, &p3, c.rows, h, kEps});
+    EXPECT_EQ(countDiffering(download(sum3), sumWant), 0u)
+        << "sum without the narrow copy, " << what;
+    EXPECT_EQ(countDiffering(download(p3), partialWant), 0u)
+        << "dw partials without the narrow copy, " << what;
+  }
+}

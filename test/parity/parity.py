@@ -37,6 +37,7 @@ from typing import Dict, List, Optional, Sequence
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import minimind_ref as ref  # noqa: E402
+import original_minimind as original  # noqa: E402
 
 torch = ref.torch
 
@@ -258,7 +259,10 @@ def run_config(name: str, args) -> dict:
     model = ref.build_model(cfg, seed=args.seed, device="cpu")
     init_path = os.path.join(work, "init.safetensors")
     ref.save_weights(model, init_path, cfg)
-    ref.load_weights(model, ref.read_safetensors(init_path))  # train what the file holds
+    if args.reference == "original":  # MiniMind's own code, same weights
+        model = original.LogitsAndAux(original.build_original(args.original_module, cfg_path, "cpu"))
+    ref.load_weights(model.model if args.reference == "original" else model,
+                     ref.read_safetensors(init_path))  # train what the file holds
     print(f"  init: {init_path} (fp32, seed {args.seed})", flush=True)
 
     metrics_path = os.path.join(work, "ours.metrics.jsonl")
@@ -279,7 +283,9 @@ def run_config(name: str, args) -> dict:
     opts = ref.TrainOptions(batch_size=B, accumulation_steps=A, learning_rate=args.learning_rate,
                             grad_clip=1.0, dtype=args.torch_dtype, fused_adamw=device.type == "cuda",
                             compile=args.compile, max_steps=micro)
-    print(f"  PyTorch {torch.__version__} on {device}: {args.torch_dtype}"
+    print(f"  PyTorch {torch.__version__} on {device}, "
+          f"{'MiniMind original code' if args.reference == 'original' else 'minimind_ref.py'}: "
+          f"{args.torch_dtype}"
           f"{' autocast' if args.torch_dtype != 'float32' else ''}, "
           f"{'fused ' if opts.fused_adamw else ''}AdamW, {'torch.compile' if args.compile else 'eager'}",
           flush=True)
@@ -339,6 +345,12 @@ def main(argv=None):
     ap.add_argument("--data-seed", type=int, default=1234)
     ap.add_argument("--torch-dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
     ap.add_argument("--compile", action="store_true", help="torch.compile the PyTorch side")
+    ap.add_argument("--reference", choices=["spec", "original"], default="spec",
+                    help="the PyTorch side: minimind_ref.py (written from the spec) or MiniMind's "
+                         "own model_minimind.py from --minimind-dir")
+    ap.add_argument("--minimind-dir", default=os.path.normpath(
+                        os.path.join(HERE, "..", "..", "..", "shared", "reference", "minimind2")),
+                    help="directory of MiniMind's model_minimind.py (default: %(default)s)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mind-parity"),
                     help="scratch directory: token files, init weights, logs (default: %(default)s)")
     ap.add_argument("--device", default="cuda", help="device of the PyTorch side (cpu: harness tests)")
@@ -347,6 +359,10 @@ def main(argv=None):
     if args.steps is None:
         args.steps = 25 if args.quick else 200
     ref._require_torch()
+    if args.reference == "original":
+        args.original_module, why = original.load_original(args.minimind_dir)
+        if args.original_module is None:
+            sys.exit(f"parity: --reference original: {why}")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("parity: needs a CUDA GPU")
     for name in args.only or sorted(CONFIGS):
@@ -365,7 +381,7 @@ def main(argv=None):
             print(f"  {name}: ERROR: {e}")
             results[name] = {"ok": False, "error": str(e)}
         ok &= results[name]["ok"]
-    summary = {"gpu": gpu, "torch": torch.__version__,
+    summary = {"gpu": gpu, "torch": torch.__version__, "reference": args.reference,
                "tolerance": args.tol, "results": results, "ok": ok}
     path = args.json or os.path.join(args.workdir, "parity.json")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

@@ -129,6 +129,25 @@ public:
         .Case([&](EmbeddingGradOp o) {
           return V{ref::embeddingGrad(a(0), a(1), o.getVocabSize())};
         })
+        .Case([&](AddRMSNormOp o) {
+          Tensor sum = ref::add(a(0), a(1));
+          if (round)
+            ref::roundTo(sum, elemKindOf(o.getSum().getType()));
+          Tensor y = ref::rmsnorm(sum, a(2), eps(o.getEpsilon()));
+          if (round && o.getResult().getType() != o.getSum().getType())
+            ref::roundTo(y, elemKindOf(o.getSum().getType()));
+          return V{std::move(sum), std::move(y)};
+        })
+        .Case([&](RMSNormGradResidualOp o) {
+          auto r = ref::rmsnormGrad(a(0), a(1), a(2), eps(o.getEpsilon()));
+          if (round)
+            ref::roundTo(r.dx, elemKindOf(o.getInputGrad().getType()));
+          Tensor sum = ref::add(a(3), r.dx);
+          V out{sum, std::move(r.dw)};
+          if (o.getInputGradNarrow())
+            out.push_back(std::move(sum)); // rounded to its type by the caller
+          return out;
+        })
         .Case([&](RMSNormGradOp o) {
           auto r = ref::rmsnormGrad(a(0), a(1), a(2), eps(o.getEpsilon()));
           return V{std::move(r.dx), std::move(r.dw)};

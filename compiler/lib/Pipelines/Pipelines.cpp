@@ -11,8 +11,8 @@
 
 const std::vector<std::string> &mind::fusionNames() {
   static const std::vector<std::string> names = {
-      "weight-copies", "rmsnorm-cast", "loss-cast", "gradient-sinks",
-      "elementwise"};
+      "weight-copies", "rmsnorm-cast", "loss-cast", "add-rmsnorm",
+      "gradient-sinks", "elementwise"};
   return names;
 }
 
@@ -57,6 +57,8 @@ void mind::buildFusionPasses(mlir::OpPassManager &pm,
     pm.addPass(createMindFuseRmsnormCast());
   if (enabled("loss-cast"))
     pm.addPass(createMindFuseLossCast());
+  if (enabled("add-rmsnorm"))
+    pm.addPass(createMindFuseAddRmsnorm());
   if (enabled("gradient-sinks"))
     pm.addPass(createMindMarkGradientSinks());
   if (enabled("elementwise"))

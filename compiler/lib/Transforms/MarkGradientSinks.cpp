@@ -41,6 +41,16 @@ bool isF32(Value v) {
   return cast<ShapedType>(v.getType()).getElementType().isF32();
 }
 
+/// The weight gradient of a norm (its kernels can add into an accumulator).
+bool isNormWeightGrad(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto g = dyn_cast_or_null<RMSNormGradOp>(def))
+    return g.getWeightGrad() == v;
+  if (auto g = dyn_cast_or_null<RMSNormGradResidualOp>(def))
+    return g.getWeightGrad() == v;
+  return false;
+}
+
 /// `outputs`: values returned as losses (they are buffers of their own).
 void mark(Value v, StringAttr param,
           const llvm::DenseSet<Value> &outputs) {
@@ -67,8 +77,7 @@ void mark(Value v, StringAttr param,
   }
   if (!isF32(v))
     return;
-  if (isa<MatmulOp, EmbeddingGradOp>(def) ||
-      (isa<RMSNormGradOp>(def) && cast<RMSNormGradOp>(def).getWeightGrad() == v))
+  if (isa<MatmulOp, EmbeddingGradOp>(def) || isNormWeightGrad(v))
     accumulateInto(r, param);
 }
 

@@ -260,6 +260,15 @@ mind::runtime::kernels::rmsnormCast(DType x, DType w, DType y, int64_t rows,
       {cudaTypeName(x), cudaTypeName(w), cudaTypeName(y)}, rows, hidden);
 }
 
+kabi::Launch<sig::add_rmsnorm_fwd>
+mind::runtime::kernels::addRmsnorm(DType sum, DType delta, DType w, DType y,
+                                   int64_t rows, int64_t hidden) {
+  return rmsnormRows<sig::add_rmsnorm_fwd>(
+      {cudaTypeName(sum), cudaTypeName(delta), cudaTypeName(w),
+       cudaTypeName(y)},
+      rows, hidden);
+}
+
 int64_t mind::runtime::kernels::rmsnormGradPartials(int64_t rows,
                                                     int64_t hidden) {
   return std::clamp<int64_t>(ceilDiv(rows, normGradWarps(hidden)), 1,
@@ -299,6 +308,23 @@ mind::runtime::kernels::rmsnormGradDy(DType x, DType w, DType dy, int64_t rows,
                                       int64_t hidden) {
   return rmsnormGradRows<sig::rmsnorm_grad_dy>(
       {cudaTypeName(x), cudaTypeName(w), cudaTypeName(dy)}, rows, hidden);
+}
+
+kabi::Launch<sig::rmsnorm_grad_residual>
+mind::runtime::kernels::rmsnormGradResidual(DType x, DType w, DType dy,
+                                            int64_t rows, int64_t hidden) {
+  return rmsnormGradRows<sig::rmsnorm_grad_residual>(
+      {cudaTypeName(x), cudaTypeName(w), cudaTypeName(dy)}, rows, hidden);
+}
+
+kabi::Launch<sig::rmsnorm_grad_residual_cast>
+mind::runtime::kernels::rmsnormGradResidualCast(DType x, DType w, DType dy,
+                                                DType narrow, int64_t rows,
+                                                int64_t hidden) {
+  return rmsnormGradRows<sig::rmsnorm_grad_residual_cast>(
+      {cudaTypeName(x), cudaTypeName(w), cudaTypeName(dy),
+       cudaTypeName(narrow)},
+      rows, hidden);
 }
 
 kabi::Launch<sig::rmsnorm_grad_dw>
@@ -393,6 +419,9 @@ std::vector<std::string> mind::runtime::kernels::denseKernelNames(DType t) {
                                     rmsnormGrad(t, t, 1, 1),
                                     rmsnormGrad(t, DType::F32, 1, 1),
                                     rmsnormGradDy(DType::F32, DType::F32, t, 1, 1),
+                                    addRmsnorm(DType::F32, t, DType::F32, t, 1, 1),
+                                    rmsnormGradResidual(DType::F32, DType::F32, t, 1, 1),
+                                    rmsnormGradResidualCast(DType::F32, DType::F32, t, t, 1, 1),
                                     rmsnormGradDw(1),
                                     softmax(t, 1, 1),
                                     softmaxGrad(t, 1, 1),

@@ -1958,3 +1958,87 @@ func.func @reshape_count_overflow(%x: tensor<4294967296x4294967296xf32>) {
   %0 = mind.reshape %x : (tensor<4294967296x4294967296xf32>) -> tensor<0xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// add_rmsnorm and rmsnorm_grad_residual (mind-fuse-add-rmsnorm)
+//===----------------------------------------------------------------------===//
+
+func.func @add_rmsnorm_wide_delta(%r: tensor<2x8xbf16>, %d: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.add_rmsnorm' op delta must have the residual's type 'tensor<2x8xbf16>' or its shape in a narrower float type, got 'tensor<2x8xf32>'}}
+  %s, %y = mind.add_rmsnorm %r, %d, %w {epsilon = 1.0e-05 : f64} : (tensor<2x8xbf16>, tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xbf16>, tensor<2x8xbf16>)
+  return
+}
+
+// -----
+
+func.func @add_rmsnorm_weight(%r: tensor<2x8xf32>, %w: tensor<4xf32>) {
+  // expected-error @+1 {{'mind.add_rmsnorm' op weight must be [8] (the last dim of 'tensor<2x8xf32>'), got 'tensor<4xf32>'}}
+  %s, %y = mind.add_rmsnorm %r, %r, %w {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<4xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @add_rmsnorm_epsilon(%r: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.add_rmsnorm' op epsilon must be positive and finite}}
+  %s, %y = mind.add_rmsnorm %r, %r, %w {epsilon = 0.0 : f64} : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @add_rmsnorm_sum_type(%r: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.add_rmsnorm' op sum must have the residual's type 'tensor<2x8xf32>', got 'tensor<2x8xbf16>'}}
+  %s, %y = mind.add_rmsnorm %r, %r, %w {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xbf16>, tensor<2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @add_rmsnorm_result_shape(%r: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.add_rmsnorm' op result must have the residual's type 'tensor<2x8xf32>' or its shape in a narrower float type, got 'tensor<8x2xbf16>'}}
+  %s, %y = mind.add_rmsnorm %r, %r, %w {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<8x2xbf16>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_residual_type(%x: tensor<2x8xf32>, %w: tensor<8xf32>, %d: tensor<2x8xbf16>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad_residual' op residual_grad must have the input's type 'tensor<2x8xf32>', got 'tensor<2x8xbf16>'}}
+  %s, %dw = mind.rmsnorm_grad_residual %x, %w, %d, %d {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>, tensor<2x8xbf16>) -> (tensor<2x8xf32>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_residual_wide_grad(%x: tensor<2x8xbf16>, %w: tensor<8xf32>, %d: tensor<2x8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad_residual' op grad must have the input's type 'tensor<2x8xbf16>' or its shape in a narrower float type, got 'tensor<2x8xf32>'}}
+  %s, %dw = mind.rmsnorm_grad_residual %x, %w, %d, %x {epsilon = 1.0e-05 : f64} : (tensor<2x8xbf16>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xbf16>) -> (tensor<2x8xbf16>, tensor<8xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_residual_weight_grad(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad_residual' op weight_grad must have the weight's type 'tensor<8xf32>', got 'tensor<8xbf16>'}}
+  %s, %dw = mind.rmsnorm_grad_residual %x, %w, %x, %x {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xbf16>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_residual_narrow_same(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad_residual' op input_grad_narrow must be narrower than the input's type 'tensor<2x8xf32>'}}
+  %s, %dw, %n = mind.rmsnorm_grad_residual %x, %w, %x, %x {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_residual_narrow_shape(%x: tensor<2x8xf32>, %w: tensor<8xf32>) {
+  // expected-error @+1 {{'mind.rmsnorm_grad_residual' op input_grad_narrow must have the input's type 'tensor<2x8xf32>' or its shape in a narrower float type, got 'tensor<8x2xbf16>'}}
+  %s, %dw, %n = mind.rmsnorm_grad_residual %x, %w, %x, %x {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xf32>, tensor<8x2xbf16>)
+  return
+}

@@ -557,3 +557,15 @@ func.func @fused_elementwise(%g: tensor<2x8xbf16>, %u: tensor<2x8xbf16>, %h: ten
   // CHECK: return %[[F]]#0, %[[F]]#1
   return %r#0, %r#1 : tensor<2x8xf32>, tensor<2x8xbf16>
 }
+
+// CHECK-LABEL: func.func @add_rmsnorm
+func.func @add_rmsnorm(%r: tensor<2x8xf32>, %d: tensor<2x8xbf16>, %w: tensor<8xf32>)
+    -> (tensor<2x8xf32>, tensor<2x8xbf16>, tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>) {
+  // CHECK: mind.add_rmsnorm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-05 : f64} : (tensor<2x8xf32>, tensor<2x8xbf16>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xbf16>)
+  %s, %y = mind.add_rmsnorm %r, %d, %w {epsilon = 1.0e-05 : f64}
+      : (tensor<2x8xf32>, tensor<2x8xbf16>, tensor<8xf32>) -> (tensor<2x8xf32>, tensor<2x8xbf16>)
+  // CHECK: mind.rmsnorm_grad_residual %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>)
+  %g, %dw, %n = mind.rmsnorm_grad_residual %s, %w, %d, %r {epsilon = 1.0e-05 : f64}
+      : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>)
+  return %s, %y, %g, %dw, %n : tensor<2x8xf32>, tensor<2x8xbf16>, tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>
+}

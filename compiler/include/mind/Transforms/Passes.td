@@ -186,6 +186,30 @@ def MindFuseLossCast : Pass<"mind-fuse-loss-cast", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindFuseAddRmsnorm : Pass<"mind-fuse-add-rmsnorm", "::mlir::ModuleOp"> {
+  let summary = "Residual adds fused into the RMSNorm that reads them, and back";
+  let description = [{
+    Each decoder layer adds its attention and MLP outputs to the f32
+    residual stream and normalises the sum; the backward adds each norm's
+    input gradient to the residual stream's gradient and narrows the sum for
+    the backward GEMMs. Unfused, every sum is written by one kernel and read
+    back by the next (MiniMind-104M: 4 such passes over 16,352 x 768 f32
+    per layer and micro-step).
+
+    Forward: `mind.add` whose result is read by a `mind.rmsnorm` (other
+    readers after the norm only) becomes `mind.add_rmsnorm` at the norm:
+    the sum and the normalised value from one kernel; a widening cast on
+    an operand is read narrow (exact). Backward: a `mind.rmsnorm_grad`
+    whose input gradient is only added to another gradient becomes
+    `mind.rmsnorm_grad_residual`, which also stores the first narrowing
+    `mind.cast` of the sum (the casts to that type go). Roundings are those
+    of the ops replaced: IEEE addition is commutative, and each value is
+    rounded to the type it had. Marked gradient sinks are left alone; run
+    after `mind-fuse-rmsnorm-cast`.
+  }];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
   let summary = "Group chains of elementwise ops into mind.fused_elementwise";
   let description = [{

@@ -64,3 +64,79 @@ LogicalResult FusedElementwiseOp::verifyRegions() {
   }
   return success();
 }
+
+namespace {
+/// `v` has `like`'s type, or its shape in a narrower float type.
+LogicalResult expectSameOrNarrower(Operation *op, Value v, Value like,
+                                   StringRef what, StringRef likeWhat) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto l = cast<RankedTensorType>(like.getType());
+  if (t == l)
+    return success();
+  if (t.getShape() == l.getShape() &&
+      t.getElementType().getIntOrFloatBitWidth() <
+          l.getElementType().getIntOrFloatBitWidth())
+    return success();
+  return op->emitOpError() << what << " must have the " << likeWhat
+                           << "'s type " << l
+                           << " or its shape in a narrower float type, got "
+                           << t;
+}
+
+/// A norm over the last dim of `input`: weight [H], epsilon > 0 and finite.
+LogicalResult verifyNormWeight(Operation *op, Value input, Value weight,
+                               const APFloat &epsilon) {
+  auto in = cast<RankedTensorType>(input.getType());
+  auto w = cast<RankedTensorType>(weight.getType());
+  if (in.getRank() < 1 || w.getRank() != 1 ||
+      w.getDimSize(0) != in.getShape().back())
+    return op->emitOpError() << "weight must be [" << in.getShape().back()
+                             << "] (the last dim of " << in << "), got " << w;
+  if (!(epsilon.convertToDouble() > 0.0) || epsilon.isInfinity())
+    return op->emitOpError("epsilon must be positive and finite");
+  return success();
+}
+
+LogicalResult expectType(Operation *op, Value v, Type t, StringRef what,
+                         StringRef ofWhat) {
+  if (v.getType() == t)
+    return success();
+  return op->emitOpError() << what << " must have the " << ofWhat << "'s type "
+                           << t << ", got " << v.getType();
+}
+} // namespace
+
+LogicalResult AddRMSNormOp::verify() {
+  if (failed(expectSameOrNarrower(*this, getDelta(), getResidual(), "delta",
+                                  "residual")) ||
+      failed(verifyNormWeight(*this, getResidual(), getWeight(),
+                              getEpsilon())) ||
+      failed(expectType(*this, getSum(), getResidual().getType(), "sum",
+                        "residual")) ||
+      failed(expectSameOrNarrower(*this, getResult(), getResidual(), "result",
+                                  "residual")))
+    return failure();
+  return success();
+}
+
+LogicalResult RMSNormGradResidualOp::verify() {
+  if (failed(verifyNormWeight(*this, getInput(), getWeight(), getEpsilon())) ||
+      failed(expectSameOrNarrower(*this, getGrad(), getInput(), "grad",
+                                  "input")) ||
+      failed(expectType(*this, getResidualGrad(), getInput().getType(),
+                        "residual_grad", "input")) ||
+      failed(expectType(*this, getInputGrad(), getInput().getType(),
+                        "input_grad", "input")) ||
+      failed(expectType(*this, getWeightGrad(), getWeight().getType(),
+                        "weight_grad", "weight")))
+    return failure();
+  Value narrow = getInputGradNarrow();
+  if (!narrow)
+    return success();
+  if (narrow.getType() == getInput().getType())
+    return emitOpError() << "input_grad_narrow must be narrower than the "
+                            "input's type "
+                         << narrow.getType();
+  return expectSameOrNarrower(*this, narrow, getInput(), "input_grad_narrow",
+                              "input");
+}

@@ -111,6 +111,14 @@ kabi::Launch<sig::rmsnorm_fwd> rmsnorm(DType x, DType w, int64_t rows,
 kabi::Launch<sig::rmsnorm_fwd_cast> rmsnormCast(DType x, DType w, DType y,
                                                 int64_t rows, int64_t hidden);
 
+/// mind::add_rmsnorm_fwd<T, D, W, Y>: sum = residual (T) + delta (D, T or
+/// narrower), then y = rmsnorm(sum) stored as Y (T or narrower): the
+/// residual add and the norm in one pass (mind.add_rmsnorm); launched as
+/// rmsnorm_fwd.
+kabi::Launch<sig::add_rmsnorm_fwd> addRmsnorm(DType sum, DType delta, DType w,
+                                              DType y, int64_t rows,
+                                              int64_t hidden);
+
 /// Backward, two launches (deterministic two-stage reduction of dw; no
 /// atomics, no memset):
 /// 1. mind::rmsnorm_grad<T, W>: dx, and per-block dw sums in `partial`, an
@@ -123,8 +131,17 @@ kabi::Launch<sig::rmsnorm_grad> rmsnormGrad(DType x, DType w, int64_t rows,
 /// its incoming gradient, mind-fuse-rmsnorm-cast); same launch shape.
 kabi::Launch<sig::rmsnorm_grad_dy> rmsnormGradDy(DType x, DType w, DType dy,
                                                  int64_t rows, int64_t hidden);
-/// Rows of rmsnorm_grad's (and rmsnorm_grad_dy's) partial workspace (its
-/// grid size).
+/// mind::rmsnorm_grad_residual<T, W, D>: rmsnorm_grad_dy whose dx is added
+/// to residualGrad (T) before it is stored (mind.rmsnorm_grad_residual);
+/// rmsnorm_grad_residual_cast<T, W, D, N> also stores that sum rounded to N.
+/// Same launch shape and partial workspace as rmsnorm_grad.
+kabi::Launch<sig::rmsnorm_grad_residual>
+rmsnormGradResidual(DType x, DType w, DType dy, int64_t rows, int64_t hidden);
+kabi::Launch<sig::rmsnorm_grad_residual_cast>
+rmsnormGradResidualCast(DType x, DType w, DType dy, DType narrow, int64_t rows,
+                        int64_t hidden);
+/// Rows of rmsnorm_grad's (and its variants') partial workspace (its grid
+/// size).
 int64_t rmsnormGradPartials(int64_t rows, int64_t hidden);
 /// 2. mind::rmsnorm_grad_dw: dw[H] f32 from numPartial
 ///    (= rmsnormGradPartials(rows, H)) partials; accumulate 0: dw = sum,

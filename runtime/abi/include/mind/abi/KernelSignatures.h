@@ -140,6 +140,18 @@ MIND_SIGNATURE(rmsnorm_grad, (class T, class W), (Tp<0>, Tp<1>),
 MIND_SIGNATURE(rmsnorm_grad_dy, (class T, class W, class D),
                (Tp<0>, Tp<1>, Tp<2>), const T *x, const W *w, const D *dy,
                T *dx, float *partial, i64 rows, i64 hidden, float eps)
+MIND_SIGNATURE(add_rmsnorm_fwd, (class T, class D, class W, class Y),
+               (Tp<0>, Tp<1>, Tp<2>, Tp<3>), const T *residual,
+               const D *delta, const W *w, T *sum, Y *y, i64 rows, i64 hidden,
+               float eps)
+MIND_SIGNATURE(rmsnorm_grad_residual, (class T, class W, class D),
+               (Tp<0>, Tp<1>, Tp<2>), const T *x, const W *w, const D *dy,
+               const T *residualGrad, T *dx, float *partial, i64 rows,
+               i64 hidden, float eps)
+MIND_SIGNATURE(rmsnorm_grad_residual_cast, (class T, class W, class D, class N),
+               (Tp<0>, Tp<1>, Tp<2>, Tp<3>), const T *x, const W *w,
+               const D *dy, const T *residualGrad, T *dx, N *dxNarrow,
+               float *partial, i64 rows, i64 hidden, float eps)
 MIND_SIGNATURE_PLAIN(rmsnorm_grad_dw,
                      const float *partial, float *dw, i64 numPartial,
                      i64 hidden, i64 accumulate)

@@ -60,4 +60,54 @@ def Mind_YieldOp : Mind_Op<"yield",
   let assemblyFormat = "$values attr-dict `:` type($values)";
 }
 
+def Mind_AddRMSNormOp : Mind_Op<"add_rmsnorm", [Pure]> {
+  let summary = "Residual add and RMSNorm of the sum, as one kernel";
+  let description = [{
+    `sum = residual + delta` (in the residual's type; a narrower `delta` is
+    widened exactly as it is read), then `result = rmsnorm(sum, weight)`
+    as `mind.rmsnorm` computes it, stored in `result`'s type (the
+    residual's, or narrower: rounded once more, as `mind-fuse-rmsnorm-cast`
+    does). Formed by `mind-fuse-add-rmsnorm` from the residual update of a
+    decoder layer and the norm that reads it; `sum` is the next residual.
+
+    Example:
+    ```mlir
+    %h, %y = mind.add_rmsnorm %res, %o, %w {epsilon = 1.0e-05 : f64}
+        : (tensor<2x24x64xf32>, tensor<2x24x64xbf16>, tensor<64xf32>)
+        -> (tensor<2x24x64xf32>, tensor<2x24x64xbf16>)
+    ```
+  }];
+  let arguments = (ins Mind_FloatTensor:$residual, Mind_FloatTensor:$delta,
+      Mind_FloatTensor:$weight, F64Attr:$epsilon);
+  let results = (outs Mind_FloatTensor:$sum, Mind_FloatTensor:$result);
+  let hasVerifier = 1;
+}
+
+def Mind_RMSNormGradResidualOp : Mind_Op<"rmsnorm_grad_residual", [Pure]> {
+  let summary = "RMSNorm gradient added to the residual stream's gradient";
+  let description = [{
+    `mind.rmsnorm_grad`'s gradients with the input gradient added to
+    `residual_grad` (the gradient the residual stream carries past the
+    norm): `input_grad = residual_grad + dx`, in the input's type, and
+    `weight_grad` as `mind.rmsnorm_grad`. When present, `input_grad_narrow`
+    is `input_grad` rounded to a narrower float type, stored by the same
+    kernel (the cast the backward GEMMs read). Formed by
+    `mind-fuse-add-rmsnorm`.
+
+    Example:
+    ```mlir
+    %s, %dw, %sb = mind.rmsnorm_grad_residual %x, %w, %dy, %dres {epsilon = 1.0e-05 : f64}
+        : (tensor<2x24x64xf32>, tensor<64xf32>, tensor<2x24x64xbf16>, tensor<2x24x64xf32>)
+        -> (tensor<2x24x64xf32>, tensor<64xf32>, tensor<2x24x64xbf16>)
+    ```
+  }];
+  let arguments = (ins Mind_FloatTensor:$input, Mind_FloatTensor:$weight,
+      Mind_FloatTensor:$grad, Mind_FloatTensor:$residual_grad,
+      F64Attr:$epsilon);
+  let results = (outs Mind_FloatTensor:$input_grad,
+      Mind_FloatTensor:$weight_grad,
+      Optional<Mind_FloatTensor>:$input_grad_narrow);
+  let hasVerifier = 1;
+}
+
 #endif // MIND_DIALECT_MIND_IR_MINDFUSIONOPS_TD
