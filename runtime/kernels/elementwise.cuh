@@ -233,26 +233,57 @@ __global__ void accumulate_f32(float *acc, const T *x, i64 n) {
 
 // y = x*cos + rotate_half(x)*sign*sin over x[B,S,N,D] with cos/sin[S,D]
 // (rotate_half([a, b]) = [-b, a]; sign = -1 when `inverse`, the VJP). One
-// thread owns the pair (j, j + D/2) of a row, so y may alias x. Block
-// (lanes, rows): threadIdx.x walks the pairs of a row, threadIdx.y picks the
-// row (grid stride over rows).
+// thread owns 4 adjacent pairs (j..j+3, j+D/2..j+D/2+3) of a row when D/2 %
+// 4 == 0 and the bases are aligned (vector loads), else one pair; so y may
+// alias x. Flat grid-stride loop over (row, group).
+template <typename T> struct alignas(4 * sizeof(T)) RopeQuad {
+  T v[4];
+};
+
 template <typename T>
 __global__ void rope_fwd(const T *x, const float *cos, const float *sin, T *y,
                          i64 batch, i64 seq, i64 heads, i64 dim, i64 inverse) {
   MIND_CHECK_SIGNATURE_T(rope_fwd, (T), rope_fwd<T>);
-  i64 half = dim / 2, rows = batch * seq * heads;
-  float sign = inverse ? -1.0f : 1.0f;
-  for (i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
-       row < rows; row += static_cast<i64>(gridDim.x) * blockDim.y) {
-    i64 s = (row / heads) % seq;
+  using namespace ew_detail;
+  auto aligned = [](const void *p, unsigned bytes) {
+    return reinterpret_cast<unsigned long long>(p) % bytes == 0;
+  };
+  const i64 half = dim / 2, rows = batch * seq * heads;
+  const float sign = inverse ? -1.0f : 1.0f;
+  const bool vec = half % 4 == 0 && aligned(x, 4 * sizeof(T)) &&
+                   aligned(y, 4 * sizeof(T)) && aligned(cos, 16) &&
+                   aligned(sin, 16);
+  const i64 groups = vec ? half / 4 : half, work = rows * groups;
+  for (i64 i = firstThread(); i < work; i += threadStride()) {
+    const i64 row = i / groups, s = (row / heads) % seq;
     const T *xr = x + row * dim;
     T *yr = y + row * dim;
     const float *c = cos + s * dim, *sn = sin + s * dim;
-    for (i64 j = threadIdx.x; j < half; j += blockDim.x) {
+    if (!vec) {
+      const i64 j = i % groups;
       float a = toF32(xr[j]), b = toF32(xr[j + half]);
       yr[j] = fromF32<T>(a * c[j] - b * sign * sn[j]);
       yr[j + half] = fromF32<T>(b * c[j + half] + a * sign * sn[j + half]);
+      continue;
     }
+    const i64 j = i % groups * 4;
+    RopeQuad<T> qa = *reinterpret_cast<const RopeQuad<T> *>(xr + j);
+    RopeQuad<T> qb = *reinterpret_cast<const RopeQuad<T> *>(xr + j + half);
+    float4 c0 = *reinterpret_cast<const float4 *>(c + j);
+    float4 c1 = *reinterpret_cast<const float4 *>(c + j + half);
+    float4 s0 = *reinterpret_cast<const float4 *>(sn + j);
+    float4 s1 = *reinterpret_cast<const float4 *>(sn + j + half);
+    const float ca[4] = {c0.x, c0.y, c0.z, c0.w}, cb[4] = {c1.x, c1.y, c1.z, c1.w};
+    const float sa[4] = {s0.x, s0.y, s0.z, s0.w}, sb[4] = {s1.x, s1.y, s1.z, s1.w};
+    RopeQuad<T> ya, yb;
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+      float a = toF32(qa.v[k]), b = toF32(qb.v[k]);
+      ya.v[k] = fromF32<T>(a * ca[k] - b * sign * sa[k]);
+      yb.v[k] = fromF32<T>(b * cb[k] + a * sign * sb[k]);
+    }
+    *reinterpret_cast<RopeQuad<T> *>(yr + j) = ya;
+    *reinterpret_cast<RopeQuad<T> *>(yr + j + half) = yb;
   }
 }
 

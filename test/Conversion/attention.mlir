@@ -19,8 +19,8 @@
 // CHECK-NEXT: %[[SIN:.*]] = plan.buffer activation "%1" : memref<24x16xf32>
 // CHECK-NEXT: %[[R:.*]] = plan.buffer activation "%2" : memref<2x24x4x16xf32>
 // CHECK-NEXT: plan.kernel "mind::rope_table"(%[[COS]], %[[SIN]], 24 : i64, 16 : i64, 1.000000e+06 : f64, 32768 : i64, 1.000000e+00 : f64, 2048 : i64, 3.200000e+01 : f64, 1.000000e+00 : f64, 1.000000e+00 : f64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.rope_table"} : memref<24x16xf32>, memref<24x16xf32>{{$}}
-// CHECK-NEXT: plan.kernel "mind::rope_fwd<float>"(%[[X]], %[[COS]], %[[SIN]], %[[R]], 2 : i64, 24 : i64, 4 : i64, 16 : i64, 0 : i64) grid [6, 1, 1] block [8, 32, 1] {source = "mind.rope"} : memref<2x24x4x16xf32>, memref<24x16xf32>, memref<24x16xf32>, memref<2x24x4x16xf32>{{$}}
-// CHECK-NEXT: plan.kernel "mind::rope_fwd<float>"(%[[R]], %[[COS]], %[[SIN]], %[[OUT]], 2 : i64, 24 : i64, 4 : i64, 16 : i64, 1 : i64) grid [6, 1, 1] block [8, 32, 1] {source = "mind.rope"}
+// CHECK-NEXT: plan.kernel "mind::rope_fwd<float>"(%[[X]], %[[COS]], %[[SIN]], %[[R]], 2 : i64, 24 : i64, 4 : i64, 16 : i64, 0 : i64) grid [2, 1, 1] block [256, 1, 1] {source = "mind.rope"} : memref<2x24x4x16xf32>, memref<24x16xf32>, memref<24x16xf32>, memref<2x24x4x16xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::rope_fwd<float>"(%[[R]], %[[COS]], %[[SIN]], %[[OUT]], 2 : i64, 24 : i64, 4 : i64, 16 : i64, 1 : i64) grid [2, 1, 1] block [256, 1, 1] {source = "mind.rope"}
 // CHECK-NEXT: {{^ *}$}}
 func.func @train_step(%x: tensor<2x24x4x16xf32> {mind.input = "x"}) -> tensor<2x24x4x16xf32> {
   %cos, %sin = mind.rope_table {theta = 1.0e+06 : f64, max_positions = 32768 : i64}
@@ -44,7 +44,7 @@ func.func @train_step(%x: tensor<2x24x4x16xf32> {mind.input = "x"}) -> tensor<2x
 // CHECK-NEXT: %[[COS:.*]] = plan.buffer activation "%0" : memref<8x64xf32>
 // CHECK-NEXT: %[[SIN:.*]] = plan.buffer activation "%1" : memref<8x64xf32>
 // CHECK-NEXT: plan.kernel "mind::rope_table"(%[[COS]], %[[SIN]], 8 : i64, 64 : i64, 1.000000e+06 : f64, 32768 : i64, 1.600000e+01 : f64, 4096 : i64, 1.600000e+01 : f64, 2.000000e+00 : f64, 1.250000e+00 : f64) grid [1, 1, 1] block [256, 1, 1]
-// CHECK-NEXT: plan.kernel "mind::rope_fwd<__nv_bfloat16>"(%[[X]], %[[COS]], %[[SIN]], %[[OUT]], 1 : i64, 8 : i64, 2 : i64, 64 : i64, 0 : i64) grid [2, 1, 1] block [32, 8, 1] {source = "mind.rope"} : memref<1x8x2x64xbf16>, memref<8x64xf32>, memref<8x64xf32>, memref<1x8x2x64xbf16>{{$}}
+// CHECK-NEXT: plan.kernel "mind::rope_fwd<__nv_bfloat16>"(%[[X]], %[[COS]], %[[SIN]], %[[OUT]], 1 : i64, 8 : i64, 2 : i64, 64 : i64, 0 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.rope"} : memref<1x8x2x64xbf16>, memref<8x64xf32>, memref<8x64xf32>, memref<1x8x2x64xbf16>{{$}}
 // CHECK-NEXT: {{^ *}$}}
 func.func @train_step(%x: tensor<1x8x2x64xbf16> {mind.input = "x"}) -> tensor<1x8x2x64xbf16> {
   %cos, %sin = mind.rope_table {theta = 1.0e+06 : f64, max_positions = 32768 : i64,

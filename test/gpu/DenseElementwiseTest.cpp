@@ -153,10 +153,11 @@ TEST(DenseElementwise, FillAndAccumulate) {
 TEST(DenseElementwise, RopeMatchesReferenceForwardInverseInPlace) {
   MIND_REQUIRE_GPU();
   std::mt19937 rng(105);
-  // MiniMind's q/k heads (D 64), a ragged row count, and a small head dim
-  // (fewer than 32 rotation pairs per row).
+  // MiniMind's q/k heads (D 64 and 96), a ragged row count, a small head dim
+  // (D 16: 4 pairs per row, one vector group of 4 per thread) and D 6 (D/2
+  // not a multiple of 4: the one-pair path).
   const std::vector<std::vector<int64_t>> shapes = {
-      {2, 37, 8, 64}, {1, 5, 3, 16}, {3, 7, 2, 6}};
+      {2, 37, 8, 64}, {2, 9, 2, 96}, {1, 5, 3, 16}, {3, 7, 2, 6}};
   struct RopeCase {
     std::vector<int64_t> shape;
     DType t;

@@ -121,17 +121,15 @@ mind::runtime::kernels::rope(DType dtype, int64_t batch, int64_t seq,
   if (dim <= 0 || dim % 2 != 0)
     throw std::invalid_argument("rope: head dim must be even and positive");
   requireNonNegative(batch * seq * heads, "rope row count");
-  // Lanes walk the D/2 rotation pairs of a row; small heads pack more rows
-  // into a block.
-  int64_t half = dim / 2, lanes = 32;
-  while (lanes > 1 && lanes / 2 >= half)
-    lanes /= 2;
-  int64_t rowsPerBlock = 256 / lanes;
+  // One thread per 4 rotation pairs where D/2 % 4 == 0 (the kernel falls
+  // back to one pair per thread, grid stride, on unaligned bases).
+  int64_t half = dim / 2, groups = half % 4 == 0 ? half / 4 : half;
   kabi::Launch<sig::rope_fwd> c;
   c.nameExpr = instance<sig::rope_fwd>({cudaTypeName(dtype)});
-  c.block = {static_cast<uint32_t>(lanes), static_cast<uint32_t>(rowsPerBlock),
-             1};
-  c.grid = {clampGrid(ceilDiv(batch * seq * heads, rowsPerBlock), 65536), 1, 1};
+  c.block = {static_cast<uint32_t>(kFlatThreads), 1, 1};
+  c.grid = {clampGrid(ceilDiv(batch * seq * heads * groups, kFlatThreads),
+                      65536),
+            1, 1};
   return c;
 }
 
