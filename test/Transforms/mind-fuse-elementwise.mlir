@@ -138,3 +138,51 @@ func.func @use_before_root(%g: tensor<2x8xbf16>, %u: tensor<2x8xbf16>) -> (tenso
   %l = mind.linear %p, %g : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x2xbf16>
   return %l, %k : tensor<2x2xbf16>, tensor<2x2xbf16>
 }
+
+// -----
+
+// Siblings: two groups reading %dh (SwiGLU's backward up and gate paths)
+// become one kernel at the earlier one, whose result is used first; the
+// later group's inputs all exist there.
+// CHECK-LABEL: func.func @siblings(
+// CHECK-NEXT: %[[F:.*]]:2 = mind.fused_elementwise %arg0, %arg1, %arg2, %arg3 :
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: mind.mul
+// CHECK-NEXT: mind.mul
+// CHECK-NEXT: mind.silu_grad
+// CHECK-NEXT: mind.yield
+// CHECK-NEXT: }
+// CHECK-NEXT: mind.linear %[[F]]#0
+// CHECK-NEXT: mind.linear %[[F]]#1
+func.func @siblings(%dh: tensor<2x8xbf16>, %silu: tensor<2x8xbf16>, %up: tensor<2x8xbf16>, %gate: tensor<2x8xbf16>, %w: tensor<3x8xbf16>)
+    -> (tensor<2x3xbf16>, tensor<2x3xbf16>) {
+  %du = mind.mul %dh, %silu : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %y = mind.linear %du, %w : (tensor<2x8xbf16>, tensor<3x8xbf16>) -> tensor<2x3xbf16>
+  %m = mind.mul %dh, %up : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %dg = mind.silu_grad %gate, %m : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %z = mind.linear %dg, %w : (tensor<2x8xbf16>, tensor<3x8xbf16>) -> tensor<2x3xbf16>
+  return %y, %z : tensor<2x3xbf16>, tensor<2x3xbf16>
+}
+
+// -----
+
+// Not siblings: the later group reads a value made after the earlier one
+// (it cannot move up); an op sharing no input stays alone.
+// CHECK-LABEL: func.func @not_siblings(
+// CHECK-NEXT: %[[D:.*]] = mind.mul %arg0, %arg1
+// CHECK-NEXT: %[[L:.*]] = mind.linear %[[D]]
+// CHECK-NEXT: mind.fused_elementwise %arg0, %[[L]]
+// CHECK: mind.linear
+// CHECK-NEXT: mind.mul %arg3, %arg3
+// CHECK-NEXT: mind.reshape
+func.func @not_siblings(%dh: tensor<2x8xbf16>, %silu: tensor<2x8xbf16>, %w: tensor<8x8xbf16>, %dh2: tensor<16xbf16>)
+    -> (tensor<2x8xbf16>, tensor<2x8xbf16>, tensor<2x8xbf16>) {
+  %du = mind.mul %dh, %silu : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %late = mind.linear %du, %w : (tensor<2x8xbf16>, tensor<8x8xbf16>) -> tensor<2x8xbf16>
+  %m = mind.mul %dh, %late : (tensor<2x8xbf16>, tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %s = mind.silu %m : (tensor<2x8xbf16>) -> tensor<2x8xbf16>
+  %z = mind.linear %s, %w : (tensor<2x8xbf16>, tensor<8x8xbf16>) -> tensor<2x8xbf16>
+  %q = mind.mul %dh2, %dh2 : (tensor<16xbf16>, tensor<16xbf16>) -> tensor<16xbf16>
+  %r = mind.reshape %q : (tensor<16xbf16>) -> tensor<2x8xbf16>
+  return %late, %z, %r : tensor<2x8xbf16>, tensor<2x8xbf16>, tensor<2x8xbf16>
+}

@@ -4,8 +4,10 @@
 // when it is fusible, has the group's shape, and every use of its results is
 // in the group or after the root (those values become extra results of the
 // fused op, which sits at the root). Roots are taken in reverse program
-// order, so a group's producers are still free when it grows. See the pass
-// description in Passes.td for the rules and why.
+// order, so a group's producers are still free when it grows. Then groups
+// (single ops too) that read a common input merge into the earlier one when
+// the later one's inputs exist there: one kernel reads the shared input
+// once. See the pass description in Passes.td for the rules and why.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,24 +34,36 @@ ArrayRef<int64_t> shapeOf(Value v) {
   return cast<ShapedType>(v.getType()).getShape();
 }
 
-/// Replaces `group` (in program order, last = root) by one
-/// mind.fused_elementwise placed at the root.
-void outline(ArrayRef<Operation *> group) {
-  llvm::DenseSet<Operation *> members(group.begin(), group.end());
+/// A group of ops (in program order) and where its fused op goes.
+struct Group {
+  SmallVector<Operation *> ops;
+  Operation *at;
+};
+
+/// Values `ops` read that they do not define.
+llvm::SetVector<Value> inputsOf(ArrayRef<Operation *> ops) {
+  llvm::DenseSet<Operation *> members(ops.begin(), ops.end());
   llvm::SetVector<Value> inputs;
-  SmallVector<Value> outputs;
-  for (Operation *op : group) {
+  for (Operation *op : ops)
     for (Value v : op->getOperands())
       if (!members.contains(v.getDefiningOp()))
         inputs.insert(v);
+  return inputs;
+}
+
+/// Replaces `group` (in program order) by one mind.fused_elementwise placed
+/// at `at`, a member every external use of a member comes after.
+void outline(ArrayRef<Operation *> group, Operation *at) {
+  llvm::DenseSet<Operation *> members(group.begin(), group.end());
+  llvm::SetVector<Value> inputs = inputsOf(group);
+  SmallVector<Value> outputs;
+  for (Operation *op : group)
     for (Value r : op->getResults())
-      if (op == group.back() ||
-          llvm::any_of(r.getUsers(), [&](Operation *u) {
+      if (r.use_empty() || llvm::any_of(r.getUsers(), [&](Operation *u) {
             return !members.contains(u);
           }))
         outputs.push_back(r);
-  }
-  Operation *root = group.back();
+  Operation *root = at;
   OpBuilder b(root);
   SmallVector<Type> resultTypes;
   for (Value v : outputs)
@@ -72,6 +86,41 @@ void outline(ArrayRef<Operation *> group) {
     op->erase();
 }
 
+/// Merges each group into an earlier one of its shape that reads one of its
+/// inputs, when all its inputs are defined before the earlier group's
+/// fused op (which stays where it is: every use of either comes later).
+void mergeSiblings(SmallVector<Group> &groups) {
+  llvm::sort(groups, [](const Group &a, const Group &b) {
+    return a.at->isBeforeInBlock(b.at);
+  });
+  for (size_t i = 0; i < groups.size(); ++i) {
+    Group &first = groups[i];
+    if (first.ops.empty())
+      continue;
+    for (size_t j = i + 1; j < groups.size(); ++j) {
+      Group &later = groups[j];
+      if (later.ops.empty() ||
+          shapeOf(later.at->getResult(0)) != shapeOf(first.at->getResult(0)))
+        continue;
+      llvm::SetVector<Value> have = inputsOf(first.ops),
+                             want = inputsOf(later.ops);
+      bool shares = llvm::any_of(want, [&](Value v) { return have.contains(v); });
+      bool available = llvm::all_of(want, [&](Value v) {
+        Operation *d = v.getDefiningOp();
+        return !d || (d->getBlock() == first.at->getBlock() &&
+                      d->isBeforeInBlock(first.at));
+      });
+      if (!shares || !available)
+        continue;
+      first.ops.append(later.ops.begin(), later.ops.end());
+      llvm::sort(first.ops, [](Operation *a, Operation *b) {
+        return a->isBeforeInBlock(b);
+      });
+      later.ops.clear();
+    }
+  }
+}
+
 void fuseFunction(func::FuncOp func) {
   if (func.getBody().empty())
     return;
@@ -86,7 +135,7 @@ void fuseFunction(func::FuncOp func) {
   };
 
   llvm::DenseSet<Operation *> taken;
-  SmallVector<SmallVector<Operation *>> groups;
+  SmallVector<Group> groups;
   SmallVector<Operation *> ops;
   for (Operation &op : block)
     ops.push_back(&op);
@@ -112,16 +161,16 @@ void fuseFunction(func::FuncOp func) {
       }
     for (Operation *op : group)
       taken.insert(op);
-    if (group.size() < 2)
-      continue;
     SmallVector<Operation *> ordered(group.begin(), group.end());
     llvm::sort(ordered, [](Operation *a, Operation *b) {
       return a->isBeforeInBlock(b);
     });
-    groups.push_back(std::move(ordered));
+    groups.push_back({std::move(ordered), root});
   }
-  for (auto &g : groups)
-    outline(g);
+  mergeSiblings(groups);
+  for (Group &g : groups)
+    if (g.ops.size() >= 2)
+      outline(g.ops, g.at);
 }
 
 struct MindFuseElementwisePass

@@ -224,6 +224,12 @@ def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
     memory; one used later becomes an extra result, stored by the same
     kernel.
 
+    Then siblings: a group (or a single op) that reads an input of an
+    earlier group of its shape joins it, when all its inputs exist at the
+    earlier group's place, where the merged op stays. The SwiGLU backward's
+    up path `dh * silu(gate)` and gate path `silu_grad(gate, dh * up)` both
+    read `dh`: one kernel reads it once and stores both gradients.
+
     Why producer-into-consumer with all uses inside: every op still runs
     exactly once, so fusion never recomputes, and the rounding of each value
     to its element type is kept inside the region, so a fused function
