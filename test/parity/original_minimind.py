@@ -55,4 +55,7 @@ class LogitsAndAux(torch.nn.Module):
 
     def forward(self, X):
         out = self.model(X)
-        return out.logits, out.aux_loss
+        aux = out.aux_loss  # the int 0 for a dense model
+        if not torch.is_tensor(aux):
+            aux = out.logits.new_tensor(float(aux), dtype=torch.float32)
+        return out.logits, aux
