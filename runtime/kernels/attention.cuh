@@ -226,25 +226,40 @@ __global__ void __launch_bounds__(attn::kThreads)
   }
 }
 
-// Backward preprocessing: delta[b,h,i] = sum_d dout * out (fp32). One warp
-// per (b, i, h) row.
+// Backward preprocessing: delta[b,h,i] = sum_d dout * out (fp32). A warp
+// takes kPrepRows (b, i, h) rows at a time (their loads in flight together;
+// one row alone keeps too few bytes in flight), grid stride; each row is
+// summed per lane over columns lane, lane + 32, ..., then across the warp.
+constexpr int kPrepRows = 4;
+
 template <typename T>
 __global__ void __launch_bounds__(256)
     attention_bwd_prep(const T *out, const T *dout, float *delta, i64 batch,
                        i64 seq, i64 qHeads, i64 headDim) {
   MIND_CHECK_SIGNATURE_T(attention_bwd_prep, (T), attention_bwd_prep<T>);
-  i64 row = (static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
-  int lane = threadIdx.x & 31;
-  if (row >= batch * seq * qHeads)
-    return;
-  i64 h = row % qHeads, i = row / qHeads % seq, b = row / (qHeads * seq);
-  const T *o = out + row * headDim, *d = dout + row * headDim;
-  float acc = 0.0f;
-  for (i64 c = lane; c < headDim; c += 32)
-    acc += toF32(o[c]) * toF32(d[c]);
-  acc = warpSum(acc);
-  if (lane == 0)
-    delta[(b * qHeads + h) * seq + i] = acc;
+  const i64 rows = batch * seq * qHeads;
+  const int lane = threadIdx.x & 31;
+  const i64 warps = static_cast<i64>(gridDim.x) * (blockDim.x / 32);
+  for (i64 row0 = (static_cast<i64>(blockIdx.x) * blockDim.x + threadIdx.x) /
+                  32 * kPrepRows;
+       row0 < rows; row0 += warps * kPrepRows) { // warp-uniform
+    float acc[kPrepRows] = {};
+    for (i64 c = lane; c < headDim; c += 32)
+#pragma unroll
+      for (int r = 0; r < kPrepRows; ++r)
+        if (row0 + r < rows)
+          acc[r] += toF32(out[(row0 + r) * headDim + c]) *
+                    toF32(dout[(row0 + r) * headDim + c]);
+#pragma unroll
+    for (int r = 0; r < kPrepRows; ++r) {
+      float sum = warpSum(acc[r]);
+      i64 row = row0 + r;
+      if (lane == 0 && row < rows) {
+        i64 h = row % qHeads, i = row / qHeads % seq, b = row / (qHeads * seq);
+        delta[(b * qHeads + h) * seq + i] = sum;
+      }
+    }
+  }
 }
 
 namespace attn {

@@ -76,7 +76,7 @@ func.func @train_step(%x: tensor<1x8x2x64xbf16> {mind.input = "x"}) -> tensor<1x
 // CHECK-NEXT: %[[LSE:.*]] = plan.buffer activation "%1" : memref<2x4x100xf32>
 // CHECK-NEXT: %[[DELTA:.*]] = plan.buffer activation "attention_delta.2" : memref<2x4x100xf32>
 // CHECK-NEXT: plan.kernel "mind::attention_fwd<float, 64>"(%[[Q]], %[[K]], %[[V]], %[[O]], %[[LSE]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 1 : i64) grid [2, 4, 2] block [128, 1, 1] smem 83712 {source = "mind.attention"} : memref<2x100x4x64xf32>, memref<2x100x2x64xf32>, memref<2x100x2x64xf32>, memref<2x100x4x64xf32>, memref<2x4x100xf32>{{$}}
-// CHECK-NEXT: plan.kernel "mind::attention_bwd_prep<float>"(%[[O]], %[[DO]], %[[DELTA]], 2 : i64, 100 : i64, 4 : i64, 64 : i64) grid [100, 1, 1] block [256, 1, 1] {source = "mind.attention_grad"} : memref<2x100x4x64xf32>, memref<2x100x4x64xf32>, memref<2x4x100xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::attention_bwd_prep<float>"(%[[O]], %[[DO]], %[[DELTA]], 2 : i64, 100 : i64, 4 : i64, 64 : i64) grid [25, 1, 1] block [256, 1, 1] {source = "mind.attention_grad"} : memref<2x100x4x64xf32>, memref<2x100x4x64xf32>, memref<2x4x100xf32>{{$}}
 // CHECK-NEXT: plan.kernel "mind::attention_bwd<float, 64>"(%[[Q]], %[[K]], %[[V]], %[[DO]], %[[LSE]], %[[DELTA]], %[[DK]], %[[DV]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 1 : i64) grid [2, 2, 2] block [128, 1, 1] smem 100096 {source = "mind.attention_grad"}
 // CHECK-NEXT: plan.kernel "mind::attention_bwd_dq<float, 64>"(%[[Q]], %[[K]], %[[V]], %[[DO]], %[[LSE]], %[[DELTA]], %[[DQ]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 1 : i64) grid [4, 4, 2] block [128, 1, 1] smem 75136 {source = "mind.attention_grad"}
 // CHECK-NEXT: {{^ *}$}}
@@ -109,7 +109,7 @@ func.func @train_step(%q: tensor<2x100x4x64xf32> {mind.input = "q"}, %k: tensor<
 // CHECK-NEXT: %[[LSE:.*]] = plan.buffer activation "%1" : memref<2x4x100xf32>
 // CHECK-NEXT: %[[DELTA:.*]] = plan.buffer activation "attention_delta.2" : memref<2x4x100xf32>
 // CHECK-NEXT: plan.kernel "mind::attention_fwd_mma<__nv_bfloat16, 128>"(%[[Q]], %[[K]], %[[V]], %[[O]], %[[LSE]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 0 : i64) grid [2, 4, 2] block [128, 1, 1] smem 87040 {source = "mind.attention"} : memref<2x100x4x128xbf16>, memref<2x100x2x128xbf16>, memref<2x100x2x128xbf16>, memref<2x100x4x128xbf16>, memref<2x4x100xf32>{{$}}
-// CHECK-NEXT: plan.kernel "mind::attention_bwd_prep<__nv_bfloat16>"(%[[O]], %[[DO]], %[[DELTA]], 2 : i64, 100 : i64, 4 : i64, 128 : i64) grid [100, 1, 1] block [256, 1, 1] {source = "mind.attention_grad"}
+// CHECK-NEXT: plan.kernel "mind::attention_bwd_prep<__nv_bfloat16>"(%[[O]], %[[DO]], %[[DELTA]], 2 : i64, 100 : i64, 4 : i64, 128 : i64) grid [25, 1, 1] block [256, 1, 1] {source = "mind.attention_grad"}
 // CHECK-NEXT: plan.kernel "mind::attention_bwd_dkdv_mma<__nv_bfloat16, 128>"(%[[Q]], %[[K]], %[[V]], %[[DO]], %[[LSE]], %[[DELTA]], %[[DK]], %[[DV]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 0 : i64) grid [2, 2, 2] block [128, 1, 1] smem 70144 {source = "mind.attention_grad"}
 // CHECK-NEXT: plan.kernel "mind::attention_bwd_dq_mma<__nv_bfloat16, 128>"(%[[Q]], %[[K]], %[[V]], %[[DO]], %[[LSE]], %[[DELTA]], %[[DQ]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 0 : i64) grid [2, 4, 2] block [128, 1, 1] smem 69632 {source = "mind.attention_grad"}
 // CHECK-NEXT: {{^ *}$}}

@@ -54,7 +54,7 @@ func.func @train_step(%x: tensor<2x3x64xf32> {mind.input = "x"}, %w: tensor<64xf
 // Forward and backward on 100 rows of 2048: 13 forward blocks; the backward
 // fits 6 warps of fp32 dw rows in 48 KiB of shared memory (block 32 x 6,
 // smem 6 * 2048 * 4), ceil(100 / 6) = 17 blocks, so 17 partial rows; dw
-// takes ceil(2048 / 32) blocks and is not accumulated.
+// takes ceil(2048 / 8) blocks of 8 x 8 and is not accumulated.
 // CHECK-LABEL: plan.micro_step @train_step
 // CHECK-NEXT: %[[X:.*]] = plan.buffer input "x" : memref<100x2048xbf16>
 // CHECK-NEXT: %[[W:.*]] = plan.buffer input "w" : memref<2048xf32>
@@ -65,7 +65,7 @@ func.func @train_step(%x: tensor<2x3x64xf32> {mind.input = "x"}, %w: tensor<64xf
 // CHECK-NEXT: %[[PART:.*]] = plan.buffer activation "rmsnorm_partial.0" : memref<17x2048xf32>
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_fwd<__nv_bfloat16, float>"(%[[X]], %[[W]], %[[Y]], 100 : i64, 2048 : i64, 9.99999974E-6 : f32) grid [13, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm"}
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<__nv_bfloat16, float>"(%[[X]], %[[W]], %[[DY]], %[[DX]], %[[PART]], 100 : i64, 2048 : i64, 9.99999974E-6 : f32) grid [17, 1, 1] block [32, 6, 1] smem 49152 {source = "mind.rmsnorm_grad"} : memref<100x2048xbf16>, memref<2048xf32>, memref<100x2048xbf16>, memref<100x2048xbf16>, memref<17x2048xf32>{{$}}
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[DW]], 17 : i64, 2048 : i64, 0 : i64) grid [64, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm_grad"} : memref<17x2048xf32>, memref<2048xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[DW]], 17 : i64, 2048 : i64, 0 : i64) grid [256, 1, 1] block [8, 8, 1] {source = "mind.rmsnorm_grad"} : memref<17x2048xf32>, memref<2048xf32>{{$}}
 // CHECK-NEXT: {{^ *}$}}
 func.func @train_step(%x: tensor<100x2048xbf16> {mind.input = "x"}, %w: tensor<2048xf32> {mind.input = "w"},
                       %dy: tensor<100x2048xbf16> {mind.input = "dy"})
@@ -83,7 +83,7 @@ func.func @train_step(%x: tensor<100x2048xbf16> {mind.input = "x"}, %w: tensor<2
 // CHECK-LABEL: plan.micro_step @train_step
 // CHECK: %[[PART:.*]] = plan.buffer activation "rmsnorm_partial.0" : memref<512x64xf32>
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<float, float>"(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[PART]], 8192 : i64, 64 : i64, 9.99999974E-6 : f32) grid [512, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad"}
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %{{.*}}, 512 : i64, 64 : i64, 0 : i64) grid [2, 1, 1] block [32, 8, 1]
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %{{.*}}, 512 : i64, 64 : i64, 0 : i64) grid [8, 1, 1] block [8, 8, 1]
 func.func @train_step(%x: tensor<8192x64xf32> {mind.input = "x"}, %w: tensor<64xf32> {mind.input = "w"},
                       %dy: tensor<8192x64xf32> {mind.input = "dy"}) -> (tensor<8192x64xf32>, tensor<64xf32>) {
   %dx, %dw = mind.rmsnorm_grad %x, %w, %dy {epsilon = 1.0e-05 : f64}
@@ -104,7 +104,7 @@ func.func @train_step(%x: tensor<8192x64xf32> {mind.input = "x"}, %w: tensor<64x
 // CHECK-NEXT: %[[PART:.*]] = plan.buffer activation "rmsnorm_partial.0" : memref<1x64xf32>
 // CHECK-NEXT: %[[DW:.*]] = plan.buffer activation "%1" : memref<64xf32>
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<float, float>"(%[[X]], %[[W]], %[[DY]], %[[DX]], %[[PART]], 6 : i64, 64 : i64, 9.99999974E-6 : f32) grid [1, 1, 1] block [32, 8, 1] smem 2048 {source = "mind.rmsnorm_grad"}
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[DW]], 1 : i64, 64 : i64, 0 : i64) grid [2, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm_grad"}
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[DW]], 1 : i64, 64 : i64, 0 : i64) grid [8, 1, 1] block [8, 8, 1] {source = "mind.rmsnorm_grad"}
 // CHECK-NEXT: plan.kernel "mind::accumulate_f32<float>"(%[[G]], %[[DW]], 64 : i64) grid [1, 1, 1] block [256, 1, 1] {source = "mind.rmsnorm_grad"} : memref<64xf32>, memref<64xf32>{{$}}
 // CHECK-NEXT: {{^ *}$}}
 func.func @train_step(%w: tensor<64xf32> {mind.param = "norm.weight"}, %x: tensor<2x3x64xf32> {mind.input = "x"},
@@ -127,7 +127,7 @@ func.func @train_step(%w: tensor<64xf32> {mind.param = "norm.weight"}, %x: tenso
 // CHECK-NEXT: %[[DX:.*]] = plan.buffer output "loss" : memref<2x3x64xf32>
 // CHECK-NEXT: %[[PART:.*]] = plan.buffer activation "rmsnorm_partial.0" : memref<1x64xf32>
 // CHECK-NEXT: plan.kernel "mind::rmsnorm_grad<float, float>"(%[[X]], %[[W]], %[[DY]], %[[DX]], %[[PART]], 6 : i64, 64 : i64, 9.99999974E-6 : f32)
-// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[G]], 1 : i64, 64 : i64, 1 : i64) grid [2, 1, 1] block [32, 8, 1] {source = "mind.rmsnorm_grad"} : memref<1x64xf32>, memref<64xf32>{{$}}
+// CHECK-NEXT: plan.kernel "mind::rmsnorm_grad_dw"(%[[PART]], %[[G]], 1 : i64, 64 : i64, 1 : i64) grid [8, 1, 1] block [8, 8, 1] {source = "mind.rmsnorm_grad"} : memref<1x64xf32>, memref<64xf32>{{$}}
 // CHECK-NEXT: {{^ *}$}}
 func.func @train_step(%w: tensor<64xf32> {mind.param = "norm.weight"}, %x: tensor<2x3x64xf32> {mind.input = "x"},
                       %dy: tensor<2x3x64xf32> {mind.input = "dy"})

@@ -27,6 +27,10 @@ std::vector<NormCase> normCases() {
     }
   cases.push_back({37, 301, DType::F16, DType::F16});
   cases.push_back({5, 301, DType::BF16, DType::F32});
+  // Rows longer than the kernels keep in registers (32 * 4 * 8 elements):
+  // the streaming paths.
+  cases.push_back({64, 2048, DType::BF16, DType::F32});
+  cases.push_back({7, 1030, DType::F32, DType::F32});
   return cases;
 }
 
@@ -226,9 +230,9 @@ struct NarrowCase {
   int64_t rows, hidden;
   DType narrow;
 };
-const std::vector<NarrowCase> kNarrowCases = {{4096, 768, DType::BF16},
-                                              {37, 300, DType::F16},
-                                              {5, 301, DType::BF16}};
+const std::vector<NarrowCase> kNarrowCases = {
+    {4096, 768, DType::BF16}, {37, 300, DType::F16}, {5, 301, DType::BF16},
+    {33, 2048, DType::BF16}}; // the last: longer than a register row
 } // namespace
 
 // The residual add fused into the norm (mind-fuse-add-rmsnorm): the sum is

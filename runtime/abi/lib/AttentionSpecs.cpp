@@ -126,7 +126,8 @@ mind::runtime::kernels::attentionBackward(DType dtype, int64_t batch,
   uint64_t rows = uint64_t(batch) * seq * qHeads;
   r.prep.nameExpr =
       tmpl<sig::attention_bwd_prep>("attention_bwd_prep", dtype, 0);
-  r.prep.grid = {blocks(rows, kRowThreads / 32), 1, 1};
+  // attention_bwd_prep: a warp per 4 rows (grid stride, any grid works).
+  r.prep.grid = {blocks(rows, kRowThreads / 32 * 4), 1, 1};
   r.prep.block = {kRowThreads, 1, 1};
 
   r.main.nameExpr = tmpl<sig::attention_bwd>(

@@ -329,8 +329,10 @@ kabi::Launch<sig::rmsnorm_grad_dw>
 mind::runtime::kernels::rmsnormGradDw(int64_t hidden) {
   kabi::Launch<sig::rmsnorm_grad_dw> c;
   c.nameExpr = instance<sig::rmsnorm_grad_dw>();
-  c.block = {32, 8, 1}; // the kernel's shared array is [8][33]
-  c.grid = {clampGrid(ceilDiv(hidden, 32), INT32_MAX), 1, 1};
+  // 8 columns (one 32-byte sector per partial row) by the kernel's 8 row
+  // shares: hidden / 8 blocks, enough to fill the GPU at MiniMind's sizes.
+  c.block = {8, 8, 1};
+  c.grid = {clampGrid(ceilDiv(hidden, 8), INT32_MAX), 1, 1};
   return c;
 }
 
