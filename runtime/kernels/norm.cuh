@@ -65,11 +65,6 @@ __device__ __forceinline__ float rstdOf(float sumSq, i64 hidden, float eps) {
 
 } // namespace norm_detail
 
-// Rows of up to 32 * kNormPack * kNormRegPacks elements keep what a lane
-// read (or wrote) in registers between a row's statistics pass and its
-// output pass; longer rows read it twice. Same arithmetic either way.
-constexpr int kNormRegPacks = 8;
-
 // x[rows, hidden] T, w[hidden] W (float or T) -> y[rows, hidden] Y: the
 // value computed in fp32 is rounded to Y when stored (Y = T: rmsnorm_fwd;
 // Y narrower: rmsnorm_fwd_cast, the norm fused with the cast of its output,
@@ -125,14 +120,18 @@ __global__ void rmsnorm_fwd_cast(const T *x, const W *w, Y *y, i64 rows,
 
 // residual[rows, hidden] T + delta D (T or narrower, widened exactly) ->
 // sum T, then y = rmsnorm(sum) stored as Y (T or narrower): the residual add
-// and the norm of a decoder layer in one pass (mind.add_rmsnorm). A lane
-// keeps the sums it wrote in registers when the row has at most P packs per
-// lane (P = 0: it reads them back).
-template <int P, typename T, typename D, typename W, typename Y>
-__device__ __forceinline__ void
-addRmsnormRow(const T *residual, const D *delta, const W *w, T *sum, Y *y,
-              i64 row, i64 hidden, float eps) {
+// and the norm of a decoder layer in one pass (mind.add_rmsnorm). Each lane
+// reads back only the sum elements it wrote itself.
+template <typename T, typename D, typename W, typename Y>
+__global__ void add_rmsnorm_fwd(const T *residual, const D *delta, const W *w,
+                                T *sum, Y *y, i64 rows, i64 hidden,
+                                float eps) {
+  MIND_CHECK_SIGNATURE_T(add_rmsnorm_fwd, (T, D, W, Y),
+                         add_rmsnorm_fwd<T, D, W, Y>);
   using namespace norm_detail;
+  i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
+  if (row >= rows)
+    return; // warp-uniform: only warp shuffles follow
   bool vec = hidden % kNormPack == 0 && packAligned(residual) &&
              packAligned(delta) && packAligned(sum) && packAligned(y) &&
              packAligned(w);
@@ -141,9 +140,10 @@ addRmsnormRow(const T *residual, const D *delta, const W *w, T *sum, Y *y,
   T *sr = sum + row * hidden;
   Y *yr = y + row * hidden;
   i64 first = threadIdx.x * kNormPack, step = 32 * kNormPack;
-  float ss = 0.0f, sc[P > 0 ? P : 1][kNormPack];
-  auto add = [&](i64 j, int cnt, float (&a)[kNormPack]) {
-    float d[kNormPack];
+  float ss = 0.0f;
+  for (i64 j = first; j < hidden; j += step) {
+    int cnt = packCount(j, hidden);
+    float a[kNormPack], d[kNormPack];
     loadPack(rr, j, cnt, vec, a);
     loadPack(dr, j, cnt, vec, d);
 #pragma unroll
@@ -153,55 +153,18 @@ addRmsnormRow(const T *residual, const D *delta, const W *w, T *sum, Y *y,
 #pragma unroll
     for (int k = 0; k < kNormPack; ++k)
       ss += a[k] * a[k];
-  };
-  auto norm = [&](i64 j, int cnt, float (&a)[kNormPack], float r) {
-    float g[kNormPack];
+  }
+  float r = rstdOf(warpSum(ss), hidden, eps);
+  for (i64 j = first; j < hidden; j += step) {
+    int cnt = packCount(j, hidden);
+    float a[kNormPack], g[kNormPack];
+    loadPack(sr, j, cnt, vec, a);
     loadPack(w, j, cnt, vec, g);
 #pragma unroll
     for (int k = 0; k < kNormPack; ++k)
       a[k] = g[k] * (a[k] * r);
     storePack(yr, j, cnt, vec, a);
-  };
-  if constexpr (P > 0) {
-#pragma unroll
-    for (int p = 0; p < P; ++p)
-      if (i64 j = first + p * step; j < hidden)
-        add(j, packCount(j, hidden), sc[p]);
-  } else {
-    for (i64 j = first; j < hidden; j += step) {
-      float a[kNormPack];
-      add(j, packCount(j, hidden), a);
-    }
   }
-  float r = rstdOf(warpSum(ss), hidden, eps);
-  if constexpr (P > 0) {
-#pragma unroll
-    for (int p = 0; p < P; ++p)
-      if (i64 j = first + p * step; j < hidden)
-        norm(j, packCount(j, hidden), sc[p], r);
-  } else {
-    for (i64 j = first; j < hidden; j += step) {
-      int cnt = packCount(j, hidden);
-      float a[kNormPack];
-      loadPack(sr, j, cnt, vec, a); // this lane's own stores
-      norm(j, cnt, a, r);
-    }
-  }
-}
-
-template <typename T, typename D, typename W, typename Y>
-__global__ void add_rmsnorm_fwd(const T *residual, const D *delta, const W *w,
-                                T *sum, Y *y, i64 rows, i64 hidden,
-                                float eps) {
-  MIND_CHECK_SIGNATURE_T(add_rmsnorm_fwd, (T, D, W, Y),
-                         add_rmsnorm_fwd<T, D, W, Y>);
-  i64 row = static_cast<i64>(blockIdx.x) * blockDim.y + threadIdx.y;
-  if (row >= rows)
-    return; // warp-uniform: only warp shuffles follow
-  if (hidden <= 32 * norm_detail::kNormPack * kNormRegPacks)
-    addRmsnormRow<kNormRegPacks>(residual, delta, w, sum, y, row, hidden, eps);
-  else
-    addRmsnormRow<0>(residual, delta, w, sum, y, row, hidden, eps);
 }
 
 // Stage 1 of the backward. x, dy[rows, hidden] T, w[hidden] W ->
@@ -214,13 +177,18 @@ __global__ void add_rmsnorm_fwd(const T *residual, const D *delta, const W *w,
 // gradient fused with the widening cast of dy: loads widen exactly).
 // With `residual` (rmsnorm_grad_residual): dx = residual + dx(T-rounded), and
 // with `narrow` also that sum rounded to N (null: none).
-
-template <int P, typename T, typename W, typename D, typename N>
+template <typename T, typename W, typename D, typename N = T>
 __device__ __forceinline__ void
-rmsnormGradRowsImpl(const T *x, const W *w, const D *dy, T *dx, float *sdw,
-                    i64 rows, i64 hidden, float eps, const T *residual,
-                    N *narrow) {
+rmsnormGradRows(const T *x, const W *w, const D *dy, T *dx, float *partial,
+                i64 rows, i64 hidden, float eps, const T *residual = nullptr,
+                N *narrow = nullptr) {
   using namespace norm_detail;
+  extern __shared__ float normSmem[];
+  float *sdw = normSmem + threadIdx.y * hidden; // this warp's dw
+  for (i64 j = threadIdx.x; j < hidden; j += 32)
+    sdw[j] = 0.0f;
+  __syncwarp();
+
   bool vec = hidden % kNormPack == 0 && packAligned(x) && packAligned(dy) &&
              packAligned(dx) && packAligned(w) &&
              (!residual || packAligned(residual)) &&
@@ -233,19 +201,26 @@ rmsnormGradRowsImpl(const T *x, const W *w, const D *dy, T *dx, float *sdw,
     const D *dyr = dy + row * hidden;
     T *dxr = dx + row * hidden;
     float ss = 0.0f, gx = 0.0f;
-    float xc[P > 0 ? P : 1][kNormPack], dc[P > 0 ? P : 1][kNormPack];
-    auto stats = [&](const float (&a)[kNormPack], const float (&d)[kNormPack],
-                     const float (&g)[kNormPack]) {
+    for (i64 j = first; j < hidden; j += step) {
+      int cnt = packCount(j, hidden);
+      float a[kNormPack], d[kNormPack], g[kNormPack];
+      loadPack(xr, j, cnt, vec, a);
+      loadPack(dyr, j, cnt, vec, d);
+      loadPack(w, j, cnt, vec, g);
 #pragma unroll
       for (int k = 0; k < kNormPack; ++k) {
         ss += a[k] * a[k];
         gx += d[k] * g[k] * a[k];
       }
-    };
-    auto emit = [&](i64 j, int cnt, const float (&a)[kNormPack],
-                    const float (&d)[kNormPack], const float (&g)[kNormPack],
-                    float r, float c) {
-      float o[kNormPack];
+    }
+    float r = rstdOf(warpSum(ss), hidden, eps);
+    float c = r * r * r * (warpSum(gx) / static_cast<float>(hidden));
+    for (i64 j = first; j < hidden; j += step) {
+      int cnt = packCount(j, hidden);
+      float a[kNormPack], d[kNormPack], g[kNormPack], o[kNormPack];
+      loadPack(xr, j, cnt, vec, a);
+      loadPack(dyr, j, cnt, vec, d);
+      loadPack(w, j, cnt, vec, g);
 #pragma unroll
       for (int k = 0; k < kNormPack; ++k) {
         o[k] = r * d[k] * g[k] - a[k] * c;
@@ -262,73 +237,8 @@ rmsnormGradRowsImpl(const T *x, const W *w, const D *dy, T *dx, float *sdw,
       storePack(dxr, j, cnt, vec, o);
       if (narrow)
         storePack(narrow + row * hidden, j, cnt, vec, o);
-    };
-    if constexpr (P > 0) {
-#pragma unroll
-      for (int p = 0; p < P; ++p) {
-        i64 j = first + p * step;
-        if (j < hidden) {
-          int cnt = packCount(j, hidden);
-          float g[kNormPack];
-          loadPack(xr, j, cnt, vec, xc[p]);
-          loadPack(dyr, j, cnt, vec, dc[p]);
-          loadPack(w, j, cnt, vec, g);
-          stats(xc[p], dc[p], g);
-        }
-      }
-    } else {
-      for (i64 j = first; j < hidden; j += step) {
-        int cnt = packCount(j, hidden);
-        float a[kNormPack], d[kNormPack], g[kNormPack];
-        loadPack(xr, j, cnt, vec, a);
-        loadPack(dyr, j, cnt, vec, d);
-        loadPack(w, j, cnt, vec, g);
-        stats(a, d, g);
-      }
-    }
-    float r = rstdOf(warpSum(ss), hidden, eps);
-    float c = r * r * r * (warpSum(gx) / static_cast<float>(hidden));
-    if constexpr (P > 0) {
-#pragma unroll
-      for (int p = 0; p < P; ++p) {
-        i64 j = first + p * step;
-        if (j < hidden) {
-          int cnt = packCount(j, hidden);
-          float g[kNormPack];
-          loadPack(w, j, cnt, vec, g);
-          emit(j, cnt, xc[p], dc[p], g, r, c);
-        }
-      }
-    } else {
-      for (i64 j = first; j < hidden; j += step) {
-        int cnt = packCount(j, hidden);
-        float a[kNormPack], d[kNormPack], g[kNormPack];
-        loadPack(xr, j, cnt, vec, a);
-        loadPack(dyr, j, cnt, vec, d);
-        loadPack(w, j, cnt, vec, g);
-        emit(j, cnt, a, d, g, r, c);
-      }
     }
   }
-}
-
-template <typename T, typename W, typename D, typename N = T>
-__device__ __forceinline__ void
-rmsnormGradRows(const T *x, const W *w, const D *dy, T *dx, float *partial,
-                i64 rows, i64 hidden, float eps, const T *residual = nullptr,
-                N *narrow = nullptr) {
-  using namespace norm_detail;
-  extern __shared__ float normSmem[];
-  float *sdw = normSmem + threadIdx.y * hidden; // this warp's dw
-  for (i64 j = threadIdx.x; j < hidden; j += 32)
-    sdw[j] = 0.0f;
-  __syncwarp();
-  if (hidden <= 32 * kNormPack * kNormRegPacks) // block-uniform
-    rmsnormGradRowsImpl<kNormRegPacks>(x, w, dy, dx, sdw, rows, hidden, eps,
-                                       residual, narrow);
-  else
-    rmsnormGradRowsImpl<0>(x, w, dy, dx, sdw, rows, hidden, eps, residual,
-                           narrow);
   __syncthreads();
   int tid = threadIdx.y * 32 + threadIdx.x;
   for (i64 j = tid; j < hidden; j += 32 * blockDim.y) {

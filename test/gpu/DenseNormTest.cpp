@@ -27,8 +27,7 @@ std::vector<NormCase> normCases() {
     }
   cases.push_back({37, 301, DType::F16, DType::F16});
   cases.push_back({5, 301, DType::BF16, DType::F32});
-  // Rows longer than the kernels keep in registers (32 * 4 * 8 elements):
-  // the streaming paths.
+  // Wide rows: each lane walks several packs (and a ragged last one).
   cases.push_back({64, 2048, DType::BF16, DType::F32});
   cases.push_back({7, 1030, DType::F32, DType::F32});
   return cases;
@@ -232,7 +231,7 @@ struct NarrowCase {
 };
 const std::vector<NarrowCase> kNarrowCases = {
     {4096, 768, DType::BF16}, {37, 300, DType::F16}, {5, 301, DType::BF16},
-    {33, 2048, DType::BF16}}; // the last: longer than a register row
+    {33, 2048, DType::BF16}}; // the last: several packs per lane
 } // namespace
 
 // The residual add fused into the norm (mind-fuse-add-rmsnorm): the sum is
