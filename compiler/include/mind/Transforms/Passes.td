@@ -210,6 +210,25 @@ def MindFuseAddRmsnorm : Pass<"mind-fuse-add-rmsnorm", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindRecomputeSilu : Pass<"mind-recompute-silu", "::mlir::ModuleOp"> {
+  let summary = "The backward recomputes silu(gate) instead of storing it";
+  let description = [{
+    SwiGLU's backward reads `silu(gate)` (for the up projection's gradient)
+    and `gate` (for silu's own gradient). Stored from the forward, the silu
+    output is one more [tokens, intermediate] activation per layer, kept
+    from the forward to the backward (MiniMind-104M: 67 MB a layer, 1 GB a
+    micro-step) and written and read once more each micro-step.
+
+    Every use of a `mind.silu` result after its first reads a `mind.silu`
+    cloned just before it, when the silu's input is read at or after that
+    use anyway (so recomputing keeps nothing alive longer); the original
+    then serves the first use only. `mind-fuse-elementwise` puts the clone
+    into the backward's kernel, which already reads `gate`. Recomputed the
+    same way in the same type, the value is bit for bit the stored one.
+  }];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 def MindFuseElementwise : Pass<"mind-fuse-elementwise", "::mlir::ModuleOp"> {
   let summary = "Group chains of elementwise ops into mind.fused_elementwise";
   let description = [{
