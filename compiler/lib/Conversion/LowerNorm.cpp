@@ -28,6 +28,32 @@ static LogicalResult lowerOp(RMSNormOp o, PlanLowering &L) {
   return success();
 }
 
+/// What both norm-gradient ops need for their first launch: sizes, the f32
+/// partial-dw workspace, the element types and epsilon.
+struct NormGrad {
+  int64_t h, rows, parts;
+  Value partial;
+  DType x, w, dy;
+  F32 eps;
+
+  template <typename Op>
+  static FailureOr<NormGrad> of(Op o, PlanLowering &L) {
+    if (L.dtypeOf(o.getWeightGrad()) != DType::F32)
+      return o.emitOpError("lower-to-plan: the weight gradient must be f32 "
+                           "(an f32 master weight)");
+    int64_t h = lastDim(o.getInput()), rows = leadingRows(o.getInput());
+    int64_t parts = k::rmsnormGradPartials(rows, h);
+    return NormGrad{h,
+                    rows,
+                    parts,
+                    L.workspace("rmsnorm_partial", DType::F32, {parts, h}),
+                    L.dtypeOf(o.getInput()),
+                    L.dtypeOf(o.getWeight()),
+                    L.dtypeOf(o.getGrad()),
+                    F32(o.getEpsilon().convertToDouble())};
+  }
+};
+
 /// Stage 2 of every norm gradient: dw from the per-block partial sums,
 /// straight into the fp32 accumulator when dw is a marked gradient producer.
 static void reduceWeightGrad(PlanLowering &L, Value partial, Value weightGrad,
@@ -41,15 +67,10 @@ static void reduceWeightGrad(PlanLowering &L, Value partial, Value weightGrad,
 /// dx, then dw from the per-block partial sums, straight into the fp32
 /// accumulator when the weight gradient is a marked gradient producer.
 static LogicalResult lowerOp(RMSNormGradOp o, PlanLowering &L) {
-  int64_t h = lastDim(o.getInput()), rows = leadingRows(o.getInput());
-  if (L.dtypeOf(o.getWeightGrad()) != DType::F32)
-    return o.emitOpError("lower-to-plan: the weight gradient must be f32 "
-                         "(an f32 master weight)");
-  int64_t parts = k::rmsnormGradPartials(rows, h);
-  Value partial = L.workspace("rmsnorm_partial", DType::F32, {parts, h});
-  DType x = L.dtypeOf(o.getInput()), w = L.dtypeOf(o.getWeight()),
-        dy = L.dtypeOf(o.getGrad());
-  F32 eps(o.getEpsilon().convertToDouble());
+  auto g = NormGrad::of(o, L);
+  if (failed(g))
+    return failure();
+  auto [h, rows, parts, partial, x, w, dy, eps] = *g;
   if (dy == x)
     L.kernel(k::rmsnormGrad(x, w, rows, h), L.buf(o.getInput()),
              L.buf(o.getWeight()), L.buf(o.getGrad()), L.buf(o.getInputGrad()),
@@ -77,15 +98,10 @@ static LogicalResult lowerOp(AddRMSNormOp o, PlanLowering &L) {
 /// As rmsnorm_grad, with the residual gradient added (and the sum's narrow
 /// copy stored) by the first launch.
 static LogicalResult lowerOp(RMSNormGradResidualOp o, PlanLowering &L) {
-  int64_t h = lastDim(o.getInput()), rows = leadingRows(o.getInput());
-  if (L.dtypeOf(o.getWeightGrad()) != DType::F32)
-    return o.emitOpError("lower-to-plan: the weight gradient must be f32 "
-                         "(an f32 master weight)");
-  int64_t parts = k::rmsnormGradPartials(rows, h);
-  Value partial = L.workspace("rmsnorm_partial", DType::F32, {parts, h});
-  DType x = L.dtypeOf(o.getInput()), w = L.dtypeOf(o.getWeight()),
-        dy = L.dtypeOf(o.getGrad());
-  F32 eps(o.getEpsilon().convertToDouble());
+  auto g = NormGrad::of(o, L);
+  if (failed(g))
+    return failure();
+  auto [h, rows, parts, partial, x, w, dy, eps] = *g;
   if (Value narrow = o.getInputGradNarrow())
     L.kernel(k::rmsnormGradResidualCast(x, w, dy, L.dtypeOf(narrow), rows, h),
              L.buf(o.getInput()), L.buf(o.getWeight()), L.buf(o.getGrad()),

@@ -7,6 +7,8 @@
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/Transforms/Passes.h"
 
+#include "CastPatterns.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -22,25 +24,6 @@ namespace {
 
 bool isSink(Operation *op) { return op->hasAttr(kGradientSinkAttr); }
 
-unsigned widthOf(Type t) {
-  return cast<RankedTensorType>(t).getElementType().getIntOrFloatBitWidth();
-}
-
-/// The narrow value an exact widening cast `v` reads, or null.
-Value widenedFrom(Value v) {
-  auto c = v.getDefiningOp<CastOp>();
-  if (!c || isSink(c) ||
-      !isa<FloatType>(getElementTypeOrSelf(c.getInput().getType())) ||
-      widthOf(c.getInput().getType()) >= widthOf(c.getType()))
-    return {};
-  return c.getInput();
-}
-
-void eraseIfUnused(Value v) {
-  if (Operation *def = v.getDefiningOp(); def && def->use_empty())
-    def->erase();
-}
-
 /// h = add(residual, delta) read by `norm`: one add_rmsnorm at the norm,
 /// when every other reader of h comes after the norm.
 void fuseForward(RMSNormOp norm) {
@@ -54,10 +37,10 @@ void fuseForward(RMSNormOp norm) {
   Value residual = add.getLhs(), delta = add.getRhs();
   // Addition is commutative in IEEE arithmetic: either operand can be the
   // one read narrow.
-  if (!widenedFrom(delta) && widenedFrom(residual))
+  if (!exactlyWidenedFrom(delta) && exactlyWidenedFrom(residual))
     std::swap(residual, delta);
   Value wideDelta = delta;
-  if (Value narrow = widenedFrom(delta))
+  if (Value narrow = exactlyWidenedFrom(delta))
     delta = narrow;
   OpBuilder b(norm);
   auto fused = AddRMSNormOp::create(
@@ -87,7 +70,7 @@ void fuseBackward(RMSNormGradOp grad) {
   for (Operation *user : add.getResult().getUsers())
     if (auto c = dyn_cast<CastOp>(user);
         c && !isSink(c) && isa<FloatType>(getElementTypeOrSelf(c.getType())) &&
-        widthOf(c.getType()) < widthOf(add.getType()) &&
+        elementWidth(c.getType()) < elementWidth(add.getType()) &&
         c->getBlock() == add->getBlock() &&
         (!first || c->isBeforeInBlock(first)))
       first = c;

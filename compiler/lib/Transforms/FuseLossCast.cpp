@@ -7,6 +7,8 @@
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/Transforms/Passes.h"
 
+#include "CastPatterns.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -20,19 +22,6 @@ using namespace mind;
 
 namespace {
 
-/// The narrow value `v` widens, when `v` is an exact widening cast.
-Value widenedFrom(Value v) {
-  auto widen = v.getDefiningOp<CastOp>();
-  if (!widen || widen->hasAttr(kGradientSinkAttr))
-    return {};
-  Type from = cast<RankedTensorType>(widen.getInput().getType()).getElementType();
-  Type to = cast<RankedTensorType>(widen.getType()).getElementType();
-  if (!isa<FloatType>(from) || !isa<FloatType>(to) ||
-      from.getIntOrFloatBitWidth() >= to.getIntOrFloatBitWidth())
-    return {};
-  return widen.getInput();
-}
-
 /// Every use of `v` is a cast to `type` (and none is a marked sink).
 bool onlyCastTo(Value v, Type type) {
   if (v.use_empty())
@@ -43,11 +32,6 @@ bool onlyCastTo(Value v, Type type) {
       return false;
   }
   return true;
-}
-
-void eraseIfUnused(Value v) {
-  if (Operation *def = v.getDefiningOp(); def && def->use_empty())
-    def->erase();
 }
 
 struct MindFuseLossCastPass
@@ -61,7 +45,7 @@ struct MindFuseLossCastPass
     for (Operation *op : losses) {
       if (auto loss = dyn_cast<CrossEntropyOp>(op)) {
         Value wide = loss.getLogits();
-        if (Value narrow = widenedFrom(wide)) {
+        if (Value narrow = exactlyWidenedFrom(wide)) {
           loss.getLogitsMutable().assign(narrow);
           eraseIfUnused(wide);
         }
@@ -69,7 +53,7 @@ struct MindFuseLossCastPass
       }
       auto grad = cast<CrossEntropyGradOp>(op);
       Value wide = grad.getLogits();
-      Value narrow = widenedFrom(wide);
+      Value narrow = exactlyWidenedFrom(wide);
       // The result keeps the logits' type: it goes narrow only when every
       // reader narrows it to exactly that type.
       if (!narrow || !onlyCastTo(grad.getResult(), narrow.getType()))

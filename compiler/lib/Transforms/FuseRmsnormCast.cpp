@@ -7,6 +7,8 @@
 #include "mind/Dialect/Mind/IR/MindOps.h"
 #include "mind/Transforms/Passes.h"
 
+#include "CastPatterns.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -42,18 +44,11 @@ Type narrowingTarget(RMSNormOp norm) {
 
 /// The gradient reads a widened dy narrow: widening is exact.
 void readNarrowGrad(RMSNormGradOp grad) {
-  auto widen = grad.getGrad().getDefiningOp<CastOp>();
-  if (!widen || widen->hasAttr(kGradientSinkAttr))
-    return;
-  auto from = cast<RankedTensorType>(widen.getInput().getType());
-  auto to = cast<RankedTensorType>(widen.getType());
-  if (!isa<FloatType>(from.getElementType()) ||
-      from.getElementType().getIntOrFloatBitWidth() >=
-          to.getElementType().getIntOrFloatBitWidth())
-    return;
-  grad.getGradMutable().assign(widen.getInput());
-  if (widen->use_empty())
-    widen->erase();
+  Value wide = grad.getGrad();
+  if (Value narrow = exactlyWidenedFrom(wide)) {
+    grad.getGradMutable().assign(narrow);
+    eraseIfUnused(wide);
+  }
 }
 
 struct MindFuseRmsnormCastPass
