@@ -187,6 +187,53 @@ __device__ __forceinline__ void storeRows(T *g, i64 stride,
           Mma<T>::pack(acc[nb][2] * mul1, acc[nb][3] * mul1);
   }
 }
+
+// storeRows (mul 1) for the gradient of a RoPE-rotated tensor: each value is
+// rounded to T as storeRows would store it, rotated back at its position
+// pos0 + row (ropePair, sign -1, as rope_fwd's inverse computes it) and
+// stored. A lane's blocks nb and nb + D/16 hold columns j and j + D/2.
+template <typename T, int D>
+__device__ __forceinline__ void
+storeRowsRotatedBack(T *g, i64 stride, const float (&acc)[D / 8][4], int row0,
+                     i64 valid, i64 pos0, const float *cos, const float *sin) {
+  constexpr int kHalf = D / 2, kHalfBlocks = D / 16;
+  int lane = threadIdx.x & 31, c = (lane & 3) * 2;
+#pragma unroll
+  for (int i = 0; i < 2; ++i) { // rows g and g + 8 of the warp's 16
+    const int row = row0 + (lane >> 2) + i * 8;
+    if (row >= valid)
+      continue;
+    const float *cr = cos + (pos0 + row) * D, *sr = sin + (pos0 + row) * D;
+    T *out = g + row * stride;
+#pragma unroll
+    for (int nb = 0; nb < kHalfBlocks; ++nb) {
+      float lo[2], hi[2];
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int j = nb * 8 + c + e;
+        float a = toF32(fromF32<T>(acc[nb][2 * i + e]));
+        float b = toF32(fromF32<T>(acc[nb + kHalfBlocks][2 * i + e]));
+        ropePair(a, b, cr[j], sr[j], cr[j + kHalf], sr[j + kHalf], -1.0f, lo[e],
+                 hi[e]);
+      }
+      *reinterpret_cast<unsigned *>(out + nb * 8 + c) =
+          Mma<T>::pack(lo[0], lo[1]);
+      *reinterpret_cast<unsigned *>(out + kHalf + nb * 8 + c) =
+          Mma<T>::pack(hi[0], hi[1]);
+    }
+  }
+}
+
+// The store of a dQ or dK tile: rotated back when the tables are given.
+template <typename T, int D>
+__device__ __forceinline__ void
+storeGrad(T *g, i64 stride, const float (&acc)[D / 8][4], int row0, i64 valid,
+          i64 pos0, const float *cos, const float *sin) {
+  if (cos)
+    storeRowsRotatedBack<T, D>(g, stride, acc, row0, valid, pos0, cos, sin);
+  else
+    storeRows<T, D>(g, stride, acc, row0, valid, 1.0f, 1.0f);
+}
 } // namespace amma
 
 // Forward. Block (64-query tile, query head, batch), query tiles run
@@ -349,16 +396,16 @@ __device__ __forceinline__ void scoreGrad(const float (&p)[N][4],
 }
 } // namespace amma
 
+namespace amma {
 // Backward, dQ. Block (64-query tile, query head, batch): Q and dO fragments
 // stay in registers while the block walks the key tiles its queries see; per
-// tile S and dP are recomputed, and dQ += dS K.
+// tile S and dP are recomputed, and dQ += dS K. With tables (cos != null),
+// dQ is rotated back by RoPE as it is stored.
 template <typename T, int D>
-__global__ void __launch_bounds__(amma::kThreads)
-    attention_bwd_dq_mma(const T *q, const T *k, const T *v, const T *dout,
-                         const float *lse, const float *delta, T *dq, i64 seq,
-                         i64 qHeads, i64 kvHeads, float scale, i64 causal) {
-  MIND_CHECK_SIGNATURE_T(attention_bwd_dq, (T, D), attention_bwd_dq_mma<T, D>);
-  using namespace amma;
+__device__ __forceinline__ void
+backwardDq(const T *q, const T *k, const T *v, const T *dout, const float *lse,
+           const float *delta, const float *cos, const float *sin, T *dq,
+           i64 seq, i64 qHeads, i64 kvHeads, float scale, i64 causal) {
   constexpr int BQ = 64, BK = D > 96 ? 32 : 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
   // Q, dO, then K/V double-buffered: buffer j at sKV + j * 2 * BK * LD.
@@ -423,21 +470,44 @@ __global__ void __launch_bounds__(amma::kThreads)
     mmaFromAcc<T, D, BK>(acc, dp, sK, LD); // dQ += dS K
     __syncthreads(); // the next iteration refills the other buffer
   }
-  storeRows<T, D>(dq + qOff, qStride, acc, warp * 16, seq - q0, 1.0f, 1.0f);
+  storeGrad<T, D>(dq + qOff, qStride, acc, warp * 16, seq - q0, q0, cos, sin);
+}
+} // namespace amma
+
+template <typename T, int D>
+__global__ void __launch_bounds__(amma::kThreads)
+    attention_bwd_dq_mma(const T *q, const T *k, const T *v, const T *dout,
+                         const float *lse, const float *delta, T *dq, i64 seq,
+                         i64 qHeads, i64 kvHeads, float scale, i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd_dq, (T, D), attention_bwd_dq_mma<T, D>);
+  amma::backwardDq<T, D>(q, k, v, dout, lse, delta, nullptr, nullptr, dq, seq,
+                         qHeads, kvHeads, scale, causal);
+}
+template <typename T, int D>
+__global__ void __launch_bounds__(amma::kThreads)
+    attention_bwd_dq_rope_mma(const T *q, const T *k, const T *v, const T *dout,
+                              const float *lse, const float *delta,
+                              const float *cos, const float *sin, T *dq,
+                              i64 seq, i64 qHeads, i64 kvHeads, float scale,
+                              i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd_dq_rope_mma, (T, D),
+                         attention_bwd_dq_rope_mma<T, D>);
+  amma::backwardDq<T, D>(q, k, v, dout, lse, delta, cos, sin, dq, seq, qHeads,
+                         kvHeads, scale, causal);
 }
 
+namespace amma {
 // Backward, dK and dV. Block (64-key tile, KV head, batch), each warp owns
 // 16 keys; the block walks every query head of the group and every query
 // tile that sees its keys. Per tile, in the transposed orientation (rows are
 // keys): S^T = K Q^T, dP^T = V dO^T, then dV += P^T dO and dK += dS^T Q.
+// With tables (cos != null), dK is rotated back by RoPE as it is stored.
 template <typename T, int D>
-__global__ void __launch_bounds__(amma::kThreads)
-    attention_bwd_dkdv_mma(const T *q, const T *k, const T *v, const T *dout,
-                           const float *lse, const float *delta, T *dk, T *dv,
-                           i64 seq, i64 qHeads, i64 kvHeads, float scale,
-                           i64 causal) {
-  MIND_CHECK_SIGNATURE_T(attention_bwd, (T, D), attention_bwd_dkdv_mma<T, D>);
-  using namespace amma;
+__device__ __forceinline__ void
+backwardDkDv(const T *q, const T *k, const T *v, const T *dout,
+             const float *lse, const float *delta, const float *cos,
+             const float *sin, T *dk, T *dv, i64 seq, i64 qHeads, i64 kvHeads,
+             float scale, i64 causal) {
   constexpr int BK = 64, BQ = D > 96 ? 32 : 64, LD = Ld<D>::kRow;
   extern __shared__ __align__(128) unsigned char smem[];
   // K, V, then double-buffered (Q, dO) tiles and their (lse, delta) rows.
@@ -518,9 +588,34 @@ __global__ void __launch_bounds__(amma::kThreads)
     mmaFromAcc<T, D, BQ>(dkAcc, dpt, sQ, LD); // dK += dS^T Q
     __syncthreads(); // the next step refills the other buffer
   }
-  storeRows<T, D>(dk + kvOff, kvStride, dkAcc, warp * 16, seq - k0, 1.0f,
-                  1.0f);
+  storeGrad<T, D>(dk + kvOff, kvStride, dkAcc, warp * 16, seq - k0, k0, cos,
+                  sin);
   storeRows<T, D>(dv + kvOff, kvStride, dvAcc, warp * 16, seq - k0, 1.0f,
                   1.0f);
+}
+} // namespace amma
+
+template <typename T, int D>
+__global__ void __launch_bounds__(amma::kThreads)
+    attention_bwd_dkdv_mma(const T *q, const T *k, const T *v, const T *dout,
+                           const float *lse, const float *delta, T *dk, T *dv,
+                           i64 seq, i64 qHeads, i64 kvHeads, float scale,
+                           i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd, (T, D), attention_bwd_dkdv_mma<T, D>);
+  amma::backwardDkDv<T, D>(q, k, v, dout, lse, delta, nullptr, nullptr, dk, dv,
+                           seq, qHeads, kvHeads, scale, causal);
+}
+template <typename T, int D>
+__global__ void __launch_bounds__(amma::kThreads)
+    attention_bwd_dkdv_rope_mma(const T *q, const T *k, const T *v,
+                                const T *dout, const float *lse,
+                                const float *delta, const float *cos,
+                                const float *sin, T *dk, T *dv, i64 seq,
+                                i64 qHeads, i64 kvHeads, float scale,
+                                i64 causal) {
+  MIND_CHECK_SIGNATURE_T(attention_bwd_dkdv_rope_mma, (T, D),
+                         attention_bwd_dkdv_rope_mma<T, D>);
+  amma::backwardDkDv<T, D>(q, k, v, dout, lse, delta, cos, sin, dk, dv, seq,
+                           qHeads, kvHeads, scale, causal);
 }
 } // namespace mind

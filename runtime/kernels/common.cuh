@@ -26,6 +26,19 @@ template <> __device__ __forceinline__ __half fromF32<__half>(float x) {
   return __float2half_rn(x);
 }
 
+// One RoPE pair (rotate-half convention): a at column j and b at j + D/2 of a
+// row, ca/sa and cb/sb the tables at those columns; sign = -1 rotates back
+// (the VJP). Each product is rounded on its own before the sum, as
+// `x*cos + rotate_half(x)*sin` rounds in PyTorch (no fused multiply-add).
+// The RoPE kernel and the attention kernels that rotate dq/dk as they store
+// them share this, so they agree to the bit.
+__device__ __forceinline__ void ropePair(float a, float b, float ca, float sa,
+                                         float cb, float sb, float sign,
+                                         float &ya, float &yb) {
+  ya = __fsub_rn(__fmul_rn(a, ca), __fmul_rn(__fmul_rn(sign, b), sa));
+  yb = __fadd_rn(__fmul_rn(b, cb), __fmul_rn(__fmul_rn(sign, a), sb));
+}
+
 // Sum of `v` over the warp (all 32 lanes end with the result).
 __device__ __forceinline__ float warpSum(float v) {
   for (int o = 16; o > 0; o >>= 1)

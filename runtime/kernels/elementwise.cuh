@@ -232,7 +232,8 @@ __global__ void accumulate_f32(float *acc, const T *x, i64 n) {
 }
 
 // y = x*cos + rotate_half(x)*sign*sin over x[B,S,N,D] with cos/sin[S,D]
-// (rotate_half([a, b]) = [-b, a]; sign = -1 when `inverse`, the VJP). One
+// (rotate_half([a, b]) = [-b, a]; sign = -1 when `inverse`, the VJP; each
+// pair through ropePair). One
 // thread owns 4 adjacent pairs (j..j+3, j+D/2..j+D/2+3) of a row when D/2 %
 // 4 == 0 and the bases are aligned (vector loads), else one pair; so y may
 // alias x. Flat grid-stride loop over (row, group).
@@ -261,9 +262,11 @@ __global__ void rope_fwd(const T *x, const float *cos, const float *sin, T *y,
     const float *c = cos + s * dim, *sn = sin + s * dim;
     if (!vec) {
       const i64 j = i % groups;
-      float a = toF32(xr[j]), b = toF32(xr[j + half]);
-      yr[j] = fromF32<T>(a * c[j] - b * sign * sn[j]);
-      yr[j + half] = fromF32<T>(b * c[j + half] + a * sign * sn[j + half]);
+      float ya, yb;
+      ropePair(toF32(xr[j]), toF32(xr[j + half]), c[j], sn[j], c[j + half],
+               sn[j + half], sign, ya, yb);
+      yr[j] = fromF32<T>(ya);
+      yr[j + half] = fromF32<T>(yb);
       continue;
     }
     const i64 j = i % groups * 4;
@@ -278,9 +281,11 @@ __global__ void rope_fwd(const T *x, const float *cos, const float *sin, T *y,
     RopeQuad<T> ya, yb;
 #pragma unroll
     for (int k = 0; k < 4; ++k) {
-      float a = toF32(qa.v[k]), b = toF32(qb.v[k]);
-      ya.v[k] = fromF32<T>(a * ca[k] - b * sign * sa[k]);
-      yb.v[k] = fromF32<T>(b * cb[k] + a * sign * sb[k]);
+      float a, b;
+      ropePair(toF32(qa.v[k]), toF32(qb.v[k]), ca[k], sa[k], cb[k], sb[k], sign,
+               a, b);
+      ya.v[k] = fromF32<T>(a);
+      yb.v[k] = fromF32<T>(b);
     }
     *reinterpret_cast<RopeQuad<T> *>(yr + j) = ya;
     *reinterpret_cast<RopeQuad<T> *>(yr + j + half) = yb;

@@ -54,12 +54,16 @@ __global__ void embedding_fwd(const T *table, const i64 *ids, T *out,
 namespace emb_detail {
 constexpr int kChunk = 256; // tokens per chunk = threads of embedding_grad_runs
 constexpr int kWarps = kChunk / 32;
+constexpr int kColsPerLane = 4;
+constexpr int kCols =
+    32 * kColsPerLane; // columns per block of embedding_grad_runs
 constexpr unsigned long long kNoKey = ~0ull;
 } // namespace emb_detail
 
-// Gradient, pass 1. Block c takes tokens [c*256, c*256+256), sorts them by
-// (id, position) in shared memory and writes one fp32 partial row per run of
-// equal ids (the run's dy rows summed in position order):
+// Gradient, pass 1. Block (c, y) takes tokens [c*256, c*256+256), sorts them
+// by (id, position) in shared memory and writes one fp32 partial row per run
+// of equal ids (the run's dy rows summed in position order), columns
+// [y*128, y*128+128) of it:
 //   runIds[c*256 + r], partial[(c*256 + r) * H ...] for r < runCount[c].
 // Tokens with an id outside [0, vocab) are dropped.
 template <typename T>
@@ -111,26 +115,44 @@ __global__ void __launch_bounds__(emb_detail::kChunk)
     }
     warpRuns[kWarps] = sum;
     runStart[sum] = numValid; // the end of the last run
-    runCount[blockIdx.x] = sum;
+    if (blockIdx.y == 0)
+      runCount[blockIdx.x] = sum;
   }
   __syncthreads();
   const int runs = warpRuns[kWarps];
   if (start) {
     int r = warpRuns[warp] + __popc(starts & ((1u << lane) - 1));
     runStart[r] = t;
-    runIds[base + r] = static_cast<i64>(mine / kChunk);
+    if (blockIdx.y == 0)
+      runIds[base + r] = static_cast<i64>(mine / kChunk);
   }
   __syncthreads();
+  // Block (c, y) sums columns [y*kCols, y*kCols + kCols): each lane takes 4
+  // columns 32 apart, so a row costs a warp four independent coalesced loads
+  // (the chunk alone is too few blocks to keep enough loads in flight). The
+  // order of each column's sum is the run's position order, as before.
+  const i64 col0 = static_cast<i64>(blockIdx.y) * kCols;
   for (int r = warp; r < runs; r += kWarps) {
     int first = runStart[r], last = runStart[r + 1];
     float *out = partial + (base + r) * hidden;
-    for (i64 j = lane; j < hidden; j += 32) {
-      float acc = 0.0f;
-      for (int i = first; i < last; ++i) {
-        i64 row = base + static_cast<i64>(key[i] % kChunk);
-        acc += toF32(dy[row * hidden + j]);
+    float acc[kColsPerLane];
+#pragma unroll
+    for (int k = 0; k < kColsPerLane; ++k)
+      acc[k] = 0.0f;
+    for (int i = first; i < last; ++i) {
+      const T *src = dy + (base + static_cast<i64>(key[i] % kChunk)) * hidden;
+#pragma unroll
+      for (int k = 0; k < kColsPerLane; ++k) {
+        i64 j = col0 + lane + 32 * k;
+        if (j < hidden)
+          acc[k] += toF32(src[j]);
       }
-      out[j] = acc;
+    }
+#pragma unroll
+    for (int k = 0; k < kColsPerLane; ++k) {
+      i64 j = col0 + lane + 32 * k;
+      if (j < hidden)
+        out[j] = acc[k];
     }
   }
 }

@@ -125,3 +125,30 @@ func.func @train_step(%q: tensor<2x100x4x128xbf16> {mind.input = "q"}, %k: tenso
       -> (tensor<2x100x4x128xbf16>, tensor<2x100x2x128xbf16>, tensor<2x100x2x128xbf16>)
   return %dq, %dk, %dv : tensor<2x100x4x128xbf16>, tensor<2x100x2x128xbf16>, tensor<2x100x2x128xbf16>
 }
+
+// -----
+
+// mind.attention_grad_rope (mind-fuse-attention-rope): the launches of
+// attention_grad, whose dK/dV and dQ kernels are the _rope_ ones, taking the
+// tables after delta.
+// CHECK-LABEL: plan.micro_step @train_step
+// CHECK: %[[COS:.*]] = plan.buffer input "cos" : memref<100x64xf32>
+// CHECK-NEXT: %[[SIN:.*]] = plan.buffer input "sin" : memref<100x64xf32>
+// CHECK: plan.kernel "mind::attention_bwd_prep<__nv_bfloat16>"(%[[O:.*]], %[[DO:.*]], %[[DELTA:.*]], 2 : i64, 100 : i64, 4 : i64, 64 : i64) grid [25, 1, 1] block [256, 1, 1] {source = "mind.attention_grad_rope"}
+// CHECK-NEXT: plan.kernel "mind::attention_bwd_dkdv_rope_mma<__nv_bfloat16, 64>"(%[[Q:.*]], %[[K:.*]], %[[V:.*]], %[[DO]], %[[LSE:.*]], %[[DELTA]], %[[COS]], %[[SIN]], %[[DK:.*]], %[[DV:.*]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 1 : i64) grid [2, 2, 2] block [128, 1, 1] smem {{[0-9]+}} {source = "mind.attention_grad_rope"}
+// CHECK-NEXT: plan.kernel "mind::attention_bwd_dq_rope_mma<__nv_bfloat16, 64>"(%[[Q]], %[[K]], %[[V]], %[[DO]], %[[LSE]], %[[DELTA]], %[[COS]], %[[SIN]], %[[DQ:.*]], 100 : i64, 4 : i64, 2 : i64, 1.250000e-01 : f32, 1 : i64) grid [2, 4, 2] block [128, 1, 1] smem {{[0-9]+}} {source = "mind.attention_grad_rope"}
+// CHECK-NEXT: {{^ *}$}}
+func.func @train_step(%q: tensor<2x100x4x64xbf16> {mind.input = "q"}, %k: tensor<2x100x2x64xbf16> {mind.input = "k"},
+                      %v: tensor<2x100x2x64xbf16> {mind.input = "v"}, %do: tensor<2x100x4x64xbf16> {mind.input = "do"},
+                      %cos: tensor<100x64xf32> {mind.input = "cos"}, %sin: tensor<100x64xf32> {mind.input = "sin"})
+    -> (tensor<2x100x4x64xbf16>, tensor<2x100x2x64xbf16>, tensor<2x100x2x64xbf16>) {
+  %o, %lse = mind.attention %q, %k, %v {scale = 0.125 : f64}
+      : (tensor<2x100x4x64xbf16>, tensor<2x100x2x64xbf16>, tensor<2x100x2x64xbf16>)
+      -> (tensor<2x100x4x64xbf16>, tensor<2x4x100xf32>)
+  %dq, %dk, %dv = mind.attention_grad_rope %q, %k, %v, %o, %lse, %do, %cos, %sin {scale = 0.125 : f64}
+      : (tensor<2x100x4x64xbf16>, tensor<2x100x2x64xbf16>, tensor<2x100x2x64xbf16>,
+         tensor<2x100x4x64xbf16>, tensor<2x4x100xf32>, tensor<2x100x4x64xbf16>,
+         tensor<100x64xf32>, tensor<100x64xf32>)
+      -> (tensor<2x100x4x64xbf16>, tensor<2x100x2x64xbf16>, tensor<2x100x2x64xbf16>)
+  return %dq, %dk, %dv : tensor<2x100x4x64xbf16>, tensor<2x100x2x64xbf16>, tensor<2x100x2x64xbf16>
+}

@@ -85,6 +85,7 @@ const std::vector<std::pair<std::string, std::string>> kStages = {
     {"rmsnorm-cast", "mind-fuse-rmsnorm-cast"},
     {"loss-cast", "mind-fuse-loss-cast"},
     {"add-rmsnorm", "mind-fuse-add-rmsnorm"},
+    {"attention-rope", "mind-fuse-attention-rope"},
     {"recompute-silu", "mind-recompute-silu"},
     {"gradient-sinks", "mind-mark-gradient-sinks{func=forward}"},
     {"fuse-elementwise", "mind-fuse-elementwise"},

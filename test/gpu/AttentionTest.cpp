@@ -160,6 +160,70 @@ TEST_P(AttentionTest, Backward) {
         << names[i] << " differs between two identical runs";
 }
 
+// The RoPE-fused backward (mind.attention_grad_rope) is the backward
+// followed by the inverse RoPE of dq and dk (rope_fwd), bit for bit. Random
+// tables with different halves: each column pairs with the right entries.
+TEST_P(AttentionTest, BackwardRopeIsBackwardThenInverseRope) {
+  MIND_REQUIRE_GPU();
+  const Case &c = GetParam();
+  if (c.dtype == DType::F32)
+    GTEST_SKIP() << "the RoPE-fused backward serves 16-bit types only";
+  std::mt19937 rng(777 + c.s * 7 + c.d);
+  makeInputs(rng);
+  ref::Tensor dout = randomTensor(q.shape, rng);
+  DevTensor dDout = uploadRounded(dout, c.dtype);
+  ref::AttentionResult fwd = ref::attention(q, k, v, scale, c.causal);
+  DevTensor dOut = uploadRounded(fwd.out, c.dtype);
+  DevTensor dLse = uploadRounded(fwd.lse, DType::F32);
+  ref::Tensor cos = randomTensor({c.s, c.d}, rng, -1.5, 1.5);
+  ref::Tensor sin = randomTensor({c.s, c.d}, rng, -1.5, 1.5);
+  DevTensor dCos = uploadRounded(cos, DType::F32);
+  DevTensor dSin = uploadRounded(sin, DType::F32);
+
+  rk::AttentionBackward plain =
+      rk::attentionBackward(c.dtype, c.b, c.s, c.hq, c.hkv, c.d);
+  rk::AttentionBackwardRope fused =
+      rk::attentionBackwardRope(c.dtype, c.b, c.s, c.hq, c.hkv, c.d);
+  KernelRunner runner({plain.prep, plain.main, plain.dq, fused.main, fused.dq,
+                       rk::rope(c.dtype, c.b, c.s, c.hq, c.d),
+                       rk::rope(c.dtype, c.b, c.s, c.hkv, c.d)});
+  DevTensor delta = poisoned(plain.workspaces[0].shape, DType::F32);
+  runner.run(0, {&dOut, &dDout, &delta, c.b, c.s, c.hq, c.d});
+  // Unfused: dq, dk, dv, then dq and dk rotated back in place.
+  std::vector<DevTensor> want, got;
+  for (const ref::Tensor *t : {&q, &k, &v}) {
+    want.push_back(poisoned(t->shape, c.dtype));
+    got.push_back(poisoned(t->shape, c.dtype));
+  }
+  int64_t causal = c.causal;
+  runner.run(1, {&qDev, &kDev, &vDev, &dDout, &dLse, &delta, &want[1], &want[2],
+                 c.s, c.hq, c.hkv, scale, causal});
+  runner.run(2, {&qDev, &kDev, &vDev, &dDout, &dLse, &delta, &want[0], c.s,
+                 c.hq, c.hkv, scale, causal});
+  runner.run(
+      5, {&want[0], &dCos, &dSin, &want[0], c.b, c.s, c.hq, c.d, int64_t{1}});
+  runner.run(
+      6, {&want[1], &dCos, &dSin, &want[1], c.b, c.s, c.hkv, c.d, int64_t{1}});
+  runner.run(3, {&qDev, &kDev, &vDev, &dDout, &dLse, &delta, &dCos, &dSin,
+                 &got[1], &got[2], c.s, c.hq, c.hkv, scale, causal});
+  runner.run(4, {&qDev, &kDev, &vDev, &dDout, &dLse, &delta, &dCos, &dSin,
+                 &got[0], c.s, c.hq, c.hkv, scale, causal});
+  const char *names[] = {"dq", "dk", "dv"};
+  for (size_t i = 0; i < 3; ++i) {
+    ref::Tensor w = download(want[i]), g = download(got[i]);
+    size_t differ = 0;
+    for (size_t j = 0; j < w.data.size(); ++j)
+      differ += !(w.data[j] == g.data[j]); // NaN (poison left) differs too
+    EXPECT_EQ(differ, 0u) << names[i] << ": " << differ << " of "
+                          << w.data.size() << " elements differ";
+  }
+  // And the rotation is not a no-op: dq differs from the unrotated one.
+  ref::AttentionGrads raw =
+      ref::attentionGrad(q, k, v, fwd.out, fwd.lse, dout, scale, c.causal);
+  ref::Tensor rotated = ref::rope(raw.dq, cos, sin, true);
+  expectNear(download(got[0]), rotated, c.dtype, "dq rotated back");
+}
+
 std::vector<Case> cases() {
   std::vector<Case> cs;
   for (DType t : {DType::F32, DType::BF16})
@@ -234,6 +298,16 @@ TEST(AttentionKernels, LaunchRules) {
   EXPECT_THROW(rk::attentionForward(DType::F32, 1, 8, 3, 2, 64),
                std::invalid_argument);
   EXPECT_THROW(rk::attentionBackward(DType::I64, 1, 8, 4, 2, 64),
+               std::invalid_argument);
+  // The RoPE-fused backward: the same launches under the _rope_ names, for
+  // 16-bit types only.
+  auto r = rk::attentionBackwardRope(DType::F16, 2, 100, 8, 2, 96);
+  auto p = rk::attentionBackward(DType::F16, 2, 100, 8, 2, 96);
+  EXPECT_EQ(r.main.nameExpr, "mind::attention_bwd_dkdv_rope_mma<__half, 96>");
+  EXPECT_EQ(r.dq.nameExpr, "mind::attention_bwd_dq_rope_mma<__half, 96>");
+  EXPECT_EQ(r.main.sharedBytes, p.main.sharedBytes);
+  EXPECT_EQ(r.dq.grid, p.dq.grid);
+  EXPECT_THROW(rk::attentionBackwardRope(DType::F32, 1, 8, 4, 2, 64),
                std::invalid_argument);
 }
 } // namespace

@@ -31,6 +31,18 @@ static LogicalResult lowerOp(RopeOp o, PlanLowering &L) {
   return success();
 }
 
+/// attention_bwd_prep's delta = rowsum(dO * O) into a workspace.
+template <class GradOp, class Backward>
+static Value lowerAttentionPrep(GradOp o, const Backward &bwd,
+                                PlanLowering &L) {
+  auto q = tensorOf(o.getQuery()).getShape();
+  Value delta = L.workspace("attention_delta", bwd.workspaces[0].dtype,
+                            bwd.workspaces[0].shape);
+  L.kernel(bwd.prep, L.buf(o.getResult()), L.buf(o.getGrad()), L.buf(delta),
+           I64(q[0]), I64(q[1]), I64(q[2]), I64(q[3]));
+  return delta;
+}
+
 static LogicalResult lowerOp(AttentionOp o, PlanLowering &L) {
   auto q = tensorOf(o.getQuery()).getShape();
   int64_t kv = tensorOf(o.getKey()).getDimSize(2);
@@ -50,10 +62,7 @@ static LogicalResult lowerOp(AttentionGradOp o, PlanLowering &L) {
   int64_t kv = tensorOf(o.getKey()).getDimSize(2);
   auto bwd = k::attentionBackward(L.dtypeOf(o.getQuery()), q[0], q[1], q[2],
                                   kv, q[3]);
-  Value delta = L.workspace("attention_delta", bwd.workspaces[0].dtype,
-                            bwd.workspaces[0].shape);
-  L.kernel(bwd.prep, L.buf(o.getResult()), L.buf(o.getGrad()), L.buf(delta),
-           I64(q[0]), I64(q[1]), I64(q[2]), I64(q[3]));
+  Value delta = lowerAttentionPrep(o, bwd, L);
   F32 scale(o.getScale().convertToDouble());
   I64 causal(o.getCausal() ? 1 : 0);
   L.kernel(bwd.main, L.buf(o.getQuery()), L.buf(o.getKey()),
@@ -67,8 +76,30 @@ static LogicalResult lowerOp(AttentionGradOp o, PlanLowering &L) {
   return success();
 }
 
+/// The same launches, whose dK and dQ passes rotate back as they store.
+static LogicalResult lowerOp(AttentionGradRopeOp o, PlanLowering &L) {
+  auto q = tensorOf(o.getQuery()).getShape();
+  int64_t kv = tensorOf(o.getKey()).getDimSize(2);
+  auto bwd = k::attentionBackwardRope(L.dtypeOf(o.getQuery()), q[0], q[1], q[2],
+                                      kv, q[3]);
+  Value delta = lowerAttentionPrep(o, bwd, L);
+  F32 scale(o.getScale().convertToDouble());
+  I64 causal(o.getCausal() ? 1 : 0);
+  L.kernel(bwd.main, L.buf(o.getQuery()), L.buf(o.getKey()),
+           L.buf(o.getValue()), L.buf(o.getGrad()), L.buf(o.getLse()),
+           L.buf(delta), L.buf(o.getCos()), L.buf(o.getSin()),
+           L.buf(o.getKeyGrad()), L.buf(o.getValueGrad()), I64(q[1]), I64(q[2]),
+           I64(kv), scale, causal);
+  L.kernel(bwd.dq, L.buf(o.getQuery()), L.buf(o.getKey()), L.buf(o.getValue()),
+           L.buf(o.getGrad()), L.buf(o.getLse()), L.buf(delta),
+           L.buf(o.getCos()), L.buf(o.getSin()), L.buf(o.getQueryGrad()),
+           I64(q[1]), I64(q[2]), I64(kv), scale, causal);
+  return success();
+}
+
 void registerAttentionLowerings(DialectRegistry &registry) {
-  attachLowerings<RopeTableOp, RopeOp, AttentionOp, AttentionGradOp>(registry);
+  attachLowerings<RopeTableOp, RopeOp, AttentionOp, AttentionGradOp,
+                  AttentionGradRopeOp>(registry);
 }
 
 } // namespace mind

@@ -157,6 +157,18 @@ public:
                                       eps(o.getScale()), o.getCausal());
           return V{std::move(r.dq), std::move(r.dk), std::move(r.dv)};
         })
+        .Case([&](AttentionGradRopeOp o) {
+          auto r = ref::attentionGrad(a(0), a(1), a(2), a(3), a(4), a(5),
+                                      eps(o.getScale()), o.getCausal());
+          // Each gradient is stored (rounded) before it is rotated back.
+          if (round) {
+            ref::roundTo(r.dq, elemKindOf(o.getQueryGrad().getType()));
+            ref::roundTo(r.dk, elemKindOf(o.getKeyGrad().getType()));
+          }
+          return V{ref::rope(r.dq, a(6), a(7), /*inverse=*/true),
+                   ref::rope(r.dk, a(6), a(7), /*inverse=*/true),
+                   std::move(r.dv)};
+        })
         .Case([&](SiluGradOp) { return V{ref::siluGrad(a(0), a(1))}; })
         .Case([&](SwiGLUGradOp) {
           auto r = ref::swigluGrad(a(0), a(1), a(2));

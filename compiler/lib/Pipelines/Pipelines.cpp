@@ -11,8 +11,8 @@
 
 const std::vector<std::string> &mind::fusionNames() {
   static const std::vector<std::string> names = {
-      "weight-copies", "rmsnorm-cast", "loss-cast", "add-rmsnorm",
-      "recompute-silu", "gradient-sinks", "elementwise"};
+      "weight-copies",  "rmsnorm-cast",   "loss-cast",      "add-rmsnorm",
+      "attention-rope", "recompute-silu", "gradient-sinks", "elementwise"};
   return names;
 }
 
@@ -59,6 +59,8 @@ void mind::buildFusionPasses(mlir::OpPassManager &pm,
     pm.addPass(createMindFuseLossCast());
   if (enabled("add-rmsnorm"))
     pm.addPass(createMindFuseAddRmsnorm());
+  if (enabled("attention-rope"))
+    pm.addPass(createMindFuseAttentionRope());
   if (enabled("recompute-silu"))
     pm.addPass(createMindRecomputeSilu());
   if (enabled("gradient-sinks"))

@@ -148,9 +148,35 @@ mind::runtime::kernels::attentionBackward(DType dtype, int64_t batch,
   return r;
 }
 
+AttentionBackwardRope mind::runtime::kernels::attentionBackwardRope(
+    DType dtype, int64_t batch, int64_t seq, int64_t qHeads, int64_t kvHeads,
+    int64_t headDim) {
+  check(dtype != DType::F32,
+        "the RoPE-fused attention backward needs bf16 or f16 storage");
+  AttentionBackward plain =
+      attentionBackward(dtype, batch, seq, qHeads, kvHeads, headDim);
+  AttentionBackwardRope r;
+  r.prep = plain.prep;
+  static_cast<LaunchConfig &>(r.main) = plain.main;
+  r.main.nameExpr = tmpl<sig::attention_bwd_dkdv_rope_mma>(
+      "attention_bwd_dkdv_rope_mma", dtype, headDim);
+  static_cast<LaunchConfig &>(r.dq) = plain.dq;
+  r.dq.nameExpr = tmpl<sig::attention_bwd_dq_rope_mma>(
+      "attention_bwd_dq_rope_mma", dtype, headDim);
+  r.workspaces = plain.workspaces;
+  return r;
+}
+
 std::vector<std::string>
 mind::runtime::kernels::attentionKernelNames(DType dtype, int64_t headDim) {
   AttentionBackward b = attentionBackward(dtype, 1, 1, 1, 1, headDim);
-  return {attentionForward(dtype, 1, 1, 1, 1, headDim).nameExpr,
-          b.prep.nameExpr, b.main.nameExpr, b.dq.nameExpr};
+  std::vector<std::string> names = {
+      attentionForward(dtype, 1, 1, 1, 1, headDim).nameExpr, b.prep.nameExpr,
+      b.main.nameExpr, b.dq.nameExpr};
+  if (dtype != DType::F32) {
+    AttentionBackwardRope r = attentionBackwardRope(dtype, 1, 1, 1, 1, headDim);
+    names.push_back(r.main.nameExpr);
+    names.push_back(r.dq.nameExpr);
+  }
+  return names;
 }

@@ -212,9 +212,14 @@ EmbeddingGrad mind::runtime::kernels::embeddingGrad(DType dtype, int64_t tokens,
   g.chunks = std::max<int64_t>(1, ceilDiv(tokens, kChunk));
   g.runs.nameExpr = instance<sig::embedding_grad_runs>({cudaTypeName(dtype)});
   g.runs.block = {static_cast<uint32_t>(kChunk), 1, 1};
-  g.runs.grid = {clampGrid(g.chunks, INT32_MAX), 1, 1};
-  if (g.runs.grid[0] != g.chunks)
-    throw std::invalid_argument("embedding gradient: too many tokens");
+  constexpr int64_t kCols = 128; // emb_detail::kCols: columns per block
+  g.runs.grid = {clampGrid(g.chunks, INT32_MAX),
+                 clampGrid(ceilDiv(std::max<int64_t>(hidden, 1), kCols), 65535),
+                 1};
+  if (g.runs.grid[0] != g.chunks ||
+      static_cast<int64_t>(g.runs.grid[1]) * kCols < hidden)
+    throw std::invalid_argument(
+        "embedding gradient: too many tokens or too wide a row");
   g.reduce.nameExpr = instance<sig::embedding_grad_reduce>();
   g.reduce.block = {128, 1, 1}; // one chunk per thread in each search round
   g.reduce.grid = {clampGrid(std::max<int64_t>(vocab, 1), 65536), 1, 1};

@@ -123,6 +123,8 @@ const std::vector<KernelSignature> &librarySignatures() {
       signatureOf<sig::attention_bwd>("attention_bwd_dkdv_mma"),
       signatureOf<sig::attention_bwd_dq>(),
       signatureOf<sig::attention_bwd_dq>("attention_bwd_dq_mma"),
+      signatureOf<sig::attention_bwd_dkdv_rope_mma>(),
+      signatureOf<sig::attention_bwd_dq_rope_mma>(),
       signatureOf<sig::moe_topk_fwd>(),
       signatureOf<sig::moe_topk_bwd>(),
       signatureOf<sig::moe_route_count>(),

@@ -2042,3 +2042,31 @@ func.func @rmsnorm_grad_residual_narrow_shape(%x: tensor<2x8xf32>, %w: tensor<8x
   %s, %dw, %n = mind.rmsnorm_grad_residual %x, %w, %x, %x {epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xf32>, tensor<8x2xbf16>)
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attention_grad_rope (mind-fuse-attention-rope)
+//===----------------------------------------------------------------------===//
+
+func.func @attention_grad_rope_table(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x8x2x16xbf16>,
+                                     %lse: tensor<1x4x8xf32>, %c: tensor<8x16xf32>, %s: tensor<8x8xf32>) {
+  // expected-error @+1 {{'mind.attention_grad_rope' op sin must have shape [8, 16], got [8, 8]}}
+  %dq, %dk, %dv = mind.attention_grad_rope %q, %k, %k, %q, %lse, %q, %c, %s {scale = 0.25 : f64}
+      : (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x4x16xbf16>,
+         tensor<1x4x8xf32>, tensor<1x8x4x16xbf16>, tensor<8x16xf32>, tensor<8x8xf32>)
+      -> (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_rope_key_grad(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x8x2x16xbf16>,
+                                        %lse: tensor<1x4x8xf32>, %c: tensor<8x16xf32>) {
+  // expected-error @+1 {{'mind.attention_grad_rope' op key_grad type 'tensor<1x8x4x16xbf16>' must match key type 'tensor<1x8x2x16xbf16>'}}
+  %dq, %dk, %dv = mind.attention_grad_rope %q, %k, %k, %q, %lse, %q, %c, %c {scale = 0.25 : f64}
+      : (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x4x16xbf16>,
+         tensor<1x4x8xf32>, tensor<1x8x4x16xbf16>, tensor<8x16xf32>, tensor<8x16xf32>)
+      -> (tensor<1x8x4x16xbf16>, tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>)
+  return
+}

@@ -569,3 +569,15 @@ func.func @add_rmsnorm(%r: tensor<2x8xf32>, %d: tensor<2x8xbf16>, %w: tensor<8xf
       : (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>, tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>)
   return %s, %y, %g, %dw, %n : tensor<2x8xf32>, tensor<2x8xbf16>, tensor<2x8xf32>, tensor<8xf32>, tensor<2x8xbf16>
 }
+
+// CHECK-LABEL: func.func @attention_grad_rope
+func.func @attention_grad_rope(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x8x2x16xbf16>, %o: tensor<1x8x4x16xbf16>,
+                               %lse: tensor<1x4x8xf32>, %t: tensor<8x16xf32>)
+    -> (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>) {
+  // CHECK: mind.attention_grad_rope %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal = false, scale = 2.500000e-01 : f64} : (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x4x16xbf16>, tensor<1x4x8xf32>, tensor<1x8x4x16xbf16>, tensor<8x16xf32>, tensor<8x16xf32>) -> (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>)
+  %dq, %dk, %dv = mind.attention_grad_rope %q, %k, %k, %o, %lse, %o, %t, %t {scale = 0.25 : f64, causal = false}
+      : (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x4x16xbf16>,
+         tensor<1x4x8xf32>, tensor<1x8x4x16xbf16>, tensor<8x16xf32>, tensor<8x16xf32>)
+      -> (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>)
+  return %dq, %dk, %dv : tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>
+}

@@ -210,6 +210,30 @@ def MindFuseAddRmsnorm : Pass<"mind-fuse-add-rmsnorm", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindFuseAttentionRope : Pass<"mind-fuse-attention-rope",
+                                  "::mlir::ModuleOp"> {
+  let summary = "The attention backward rotates dq and dk back as it stores them";
+  let description = [{
+    The gradients of RoPE's inputs are the attention gradients of the
+    rotated query and key, rotated back (`mind.rope {inverse = true}`): as
+    separate ops, each is stored, read, rotated and stored again
+    (MiniMind-104M: 64 MB a layer, 1 GB a micro-step, 32 launches). A
+    `mind.attention_grad` whose query and key gradients are read only by
+    inverse ropes with one pair of tables becomes `mind.attention_grad_rope`,
+    whose kernels apply the rotation in registers on the way out. Rounded
+    to the storage type before the rotation, and rotated with the same
+    arithmetic as the RoPE kernel, the gradients are bit for bit those of
+    the separate ops.
+
+    Only for bf16 and f16 attention, whose tensor-core kernels do it; f32
+    attention keeps its separate `mind.rope`. The forward rotation stays a
+    separate op: the backward reads the rotated query and key again, so they
+    are stored once either way, and rotating keys as the forward loads them
+    would repeat the work in every query tile that reads them.
+  }];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 def MindRecomputeSilu : Pass<"mind-recompute-silu", "::mlir::ModuleOp"> {
   let summary = "The backward recomputes silu(gate) instead of storing it";
   let description = [{

@@ -121,6 +121,9 @@ int64_t AttentionGradOp::getMatmulFlops() {
   // dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q.
   return 2 * attentionFlops(getQuery(), getCausal());
 }
+int64_t AttentionGradRopeOp::getMatmulFlops() {
+  return 2 * attentionFlops(getQuery(), getCausal());
+}
 
 //===----------------------------------------------------------------------===//
 // AutocastOpInterface (the rules of torch.autocast MiniMind trains with)

@@ -528,16 +528,37 @@ LogicalResult RMSNormGradOp::verify() {
   return success();
 }
 
+namespace {
+LogicalResult verifyAttentionGrad(Operation *op, Value query, Value key,
+                                  Value value, Value result, Value lse,
+                                  Value grad, Value queryGrad, Value keyGrad,
+                                  Value valueGrad) {
+  if (failed(verifyAttentionOperands(op, query, key, value, result, lse)) ||
+      failed(expectSameType(op, grad, query, "grad", "query")) ||
+      failed(expectSameType(op, queryGrad, query, "query_grad", "query")) ||
+      failed(expectSameType(op, keyGrad, key, "key_grad", "key")) ||
+      failed(expectSameType(op, valueGrad, value, "value_grad", "value")))
+    return failure();
+  return success();
+}
+} // namespace
+
 LogicalResult AttentionGradOp::verify() {
-  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(),
-                                     getResult(), getLse())) ||
-      failed(expectSameType(*this, getGrad(), getQuery(), "grad", "query")) ||
-      failed(expectSameType(*this, getQueryGrad(), getQuery(), "query_grad",
-                            "query")) ||
-      failed(expectSameType(*this, getKeyGrad(), getKey(), "key_grad",
-                            "key")) ||
-      failed(expectSameType(*this, getValueGrad(), getValue(), "value_grad",
-                            "value")))
+  return verifyAttentionGrad(*this, getQuery(), getKey(), getValue(),
+                             getResult(), getLse(), getGrad(), getQueryGrad(),
+                             getKeyGrad(), getValueGrad());
+}
+
+LogicalResult AttentionGradRopeOp::verify() {
+  if (failed(verifyAttentionGrad(*this, getQuery(), getKey(), getValue(),
+                                 getResult(), getLse(), getGrad(),
+                                 getQueryGrad(), getKeyGrad(), getValueGrad())))
+    return failure();
+  auto q = tensorOf(getQuery()).getShape();
+  if (q[3] % 2 != 0)
+    return emitOpError() << "head dimension must be even, got " << q[3];
+  if (failed(expectShape(*this, getCos(), {q[1], q[3]}, "cos")) ||
+      failed(expectShape(*this, getSin(), {q[1], q[3]}, "sin")))
     return failure();
   return success();
 }

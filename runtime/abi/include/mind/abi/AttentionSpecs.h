@@ -59,6 +59,21 @@ AttentionBackward attentionBackward(DType dtype, int64_t batch, int64_t seq,
                                     int64_t qHeads, int64_t kvHeads,
                                     int64_t headDim);
 
+/// The backward of attention on RoPE-rotated q and k that also rotates dq
+/// and dk back (mind.attention_grad_rope): the launches of attentionBackward
+/// with main = mind::attention_bwd_dkdv_rope_mma<T, D> and dq =
+/// mind::attention_bwd_dq_rope_mma<T, D>, which take the tables cos, sin
+/// [S, D] f32. 16-bit types only (throws for f32).
+struct AttentionBackwardRope {
+  kabi::Launch<sig::attention_bwd_prep> prep;
+  kabi::Launch<sig::attention_bwd_dkdv_rope_mma> main;
+  kabi::Launch<sig::attention_bwd_dq_rope_mma> dq;
+  std::vector<KernelWorkspace> workspaces; ///< as AttentionBackward's
+};
+AttentionBackwardRope attentionBackwardRope(DType dtype, int64_t batch,
+                                            int64_t seq, int64_t qHeads,
+                                            int64_t kvHeads, int64_t headDim);
+
 /// Every attention name expression for `dtype` and `headDim` (for compile
 /// checks and for plans that want the whole family).
 std::vector<std::string> attentionKernelNames(DType dtype, int64_t headDim);

@@ -190,6 +190,18 @@ MIND_SIGNATURE(attention_bwd_dq, (class T, int D), (Tp<0>, 0),
                const T *q, const T *k, const T *v, const T *dout,
                const float *lse, const float *delta, T *dq, i64 seq,
                i64 qHeads, i64 kvHeads, float scale, i64 causal)
+// The same with dk / dq rotated back by RoPE (cos, sin [seq, D]) as they are
+// stored (attention_mma.cuh only: 16-bit types).
+MIND_SIGNATURE(attention_bwd_dkdv_rope_mma, (class T, int D), (Tp<0>, 0),
+               const T *q, const T *k, const T *v, const T *dout,
+               const float *lse, const float *delta, const float *cos,
+               const float *sin, T *dk, T *dv, i64 seq, i64 qHeads, i64 kvHeads,
+               float scale, i64 causal)
+MIND_SIGNATURE(attention_bwd_dq_rope_mma, (class T, int D), (Tp<0>, 0),
+               const T *q, const T *k, const T *v, const T *dout,
+               const float *lse, const float *delta, const float *cos,
+               const float *sin, T *dq, i64 seq, i64 qHeads, i64 kvHeads,
+               float scale, i64 causal)
 
 // Mixture of experts (moe.cuh, moe_gemm.cuh).
 MIND_SIGNATURE(moe_topk_fwd, (class T), (Tp<0>),

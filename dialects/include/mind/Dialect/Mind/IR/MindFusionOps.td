@@ -110,4 +110,38 @@ def Mind_RMSNormGradResidualOp : Mind_Op<"rmsnorm_grad_residual", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Mind_AttentionGradRopeOp : Mind_Op<"attention_grad_rope", [Pure,
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
+  let summary = "Attention gradients with the inverse RoPE of dq and dk";
+  let description = [{
+    `mind.attention_grad` of the rotated `query` and `key` (what the forward
+    attention read), followed by `mind.rope {inverse = true}` of its query
+    and key gradients with the tables `cos` and `sin` [S, D]: `query_grad`
+    and `key_grad` are the gradients of the tensors before the rotation.
+    Each gradient is rounded to its type before it is rotated, and the
+    rotation rounds as `mind.rope` does, so the result is value for value
+    that of the three ops it replaces. Formed by `mind-fuse-attention-rope`;
+    the kernels rotate dQ and dK in registers as they store them, so no
+    separate pass reads and writes them again.
+
+    Example:
+    ```mlir
+    %dq, %dk, %dv = mind.attention_grad_rope %q, %k, %v, %o, %lse, %do, %cos, %sin
+        {scale = 0.25 : f64}
+        : (tensor<2x24x4x16xbf16>, tensor<2x24x2x16xbf16>, tensor<2x24x2x16xbf16>,
+           tensor<2x24x4x16xbf16>, tensor<2x4x24xf32>, tensor<2x24x4x16xbf16>,
+           tensor<24x16xf32>, tensor<24x16xf32>)
+        -> (tensor<2x24x4x16xbf16>, tensor<2x24x2x16xbf16>, tensor<2x24x2x16xbf16>)
+    ```
+  }];
+  let arguments = (ins Mind_FloatTensor:$query, Mind_FloatTensor:$key,
+      Mind_FloatTensor:$value, Mind_FloatTensor:$result,
+      Mind_FloatTensor:$lse, Mind_FloatTensor:$grad, Mind_FloatTensor:$cos,
+      Mind_FloatTensor:$sin, F64Attr:$scale,
+      DefaultValuedAttr<BoolAttr, "true">:$causal);
+  let results = (outs Mind_FloatTensor:$query_grad, Mind_FloatTensor:$key_grad,
+      Mind_FloatTensor:$value_grad);
+  let hasVerifier = 1;
+}
+
 #endif // MIND_DIALECT_MIND_IR_MINDFUSIONOPS_TD
