@@ -191,7 +191,8 @@ __device__ __forceinline__ void storeRows(T *g, i64 stride,
 // storeRows (mul 1) for the gradient of a RoPE-rotated tensor: each value is
 // rounded to T as storeRows would store it, rotated back at its position
 // pos0 + row (ropePair, sign -1, as rope_fwd's inverse computes it) and
-// stored. A lane's blocks nb and nb + D/16 hold columns j and j + D/2.
+// stored. A lane's blocks nb and nb + D/16 hold columns j and j + D/2. The
+// tables are [seq, D] f32 with 8-byte aligned rows (the arena aligns them).
 template <typename T, int D>
 __device__ __forceinline__ void
 storeRowsRotatedBack(T *g, i64 stride, const float (&acc)[D / 8][4], int row0,
@@ -203,18 +204,28 @@ storeRowsRotatedBack(T *g, i64 stride, const float (&acc)[D / 8][4], int row0,
     const int row = row0 + (lane >> 2) + i * 8;
     if (row >= valid)
       continue;
-    const float *cr = cos + (pos0 + row) * D, *sr = sin + (pos0 + row) * D;
+    // The row's table entries for this lane's columns (pairs j, j + 1 are
+    // adjacent: 8-byte loads), all issued before the first is used.
+    const float *cr = cos + (pos0 + row) * D + c, *sr = sin + (pos0 + row) * D + c;
+    float2 cl[kHalfBlocks], sl[kHalfBlocks], ch[kHalfBlocks], sh[kHalfBlocks];
+#pragma unroll
+    for (int nb = 0; nb < kHalfBlocks; ++nb) {
+      cl[nb] = *reinterpret_cast<const float2 *>(cr + nb * 8);
+      sl[nb] = *reinterpret_cast<const float2 *>(sr + nb * 8);
+      ch[nb] = *reinterpret_cast<const float2 *>(cr + kHalf + nb * 8);
+      sh[nb] = *reinterpret_cast<const float2 *>(sr + kHalf + nb * 8);
+    }
     T *out = g + row * stride;
 #pragma unroll
     for (int nb = 0; nb < kHalfBlocks; ++nb) {
       float lo[2], hi[2];
+      const float cls[2] = {cl[nb].x, cl[nb].y}, sls[2] = {sl[nb].x, sl[nb].y};
+      const float chs[2] = {ch[nb].x, ch[nb].y}, shs[2] = {sh[nb].x, sh[nb].y};
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
-        const int j = nb * 8 + c + e;
         float a = toF32(fromF32<T>(acc[nb][2 * i + e]));
         float b = toF32(fromF32<T>(acc[nb + kHalfBlocks][2 * i + e]));
-        ropePair(a, b, cr[j], sr[j], cr[j + kHalf], sr[j + kHalf], -1.0f, lo[e],
-                 hi[e]);
+        ropePair(a, b, cls[e], sls[e], chs[e], shs[e], -1.0f, lo[e], hi[e]);
       }
       *reinterpret_cast<unsigned *>(out + nb * 8 + c) =
           Mma<T>::pack(lo[0], lo[1]);
