@@ -118,3 +118,22 @@ plan.micro_step @param_copies {
   %y = plan.buffer output "y" : memref<8xbf16>
   plan.kernel "mind::add_fwd<__nv_bfloat16>"(%c0, %c1, %y, 8) grid [1, 1, 1] block [256, 1, 1] : memref<8xbf16>, memref<8xbf16>, memref<8xbf16>
 }
+
+// A view is no storage: it gets its source's offset plus its byte_offset,
+// and a step using it keeps the source alive. `src` is written at step 0 and
+// read only through the view at step 2: `t` (steps 1-2) cannot take its bytes.
+// CHECK-LABEL: plan.micro_step @views attributes {arena_bytes = 768 : i64} {
+// CHECK-NEXT: plan.buffer activation "src" {offset = 0 : i64} : memref<64xf32>
+// CHECK-NEXT: plan.buffer activation "t" {offset = 256 : i64} : memref<64xf32>
+// CHECK-NEXT: plan.view %{{.*}}[128] {offset = 128 : i64} : memref<64xf32> to memref<32xf32>
+// CHECK-NEXT: plan.buffer activation "u" {offset = 512 : i64} : memref<32xf32>
+plan.micro_step @views {
+  %src = plan.buffer activation "src" : memref<64xf32>
+  %t = plan.buffer activation "t" : memref<64xf32>
+  %hi = plan.view %src [128] : memref<64xf32> to memref<32xf32>
+  %u = plan.buffer activation "u" : memref<32xf32>
+  plan.memset %src : memref<64xf32>
+  plan.memset %t : memref<64xf32>
+  plan.kernel "mind::silu_fwd<float>"(%hi, %u, 32) grid [1, 1, 1] block [256, 1, 1] : memref<32xf32>, memref<32xf32>
+  plan.kernel "mind::silu_fwd<float>"(%t, %t, 64) grid [1, 1, 1] block [256, 1, 1] : memref<64xf32>, memref<64xf32>
+}

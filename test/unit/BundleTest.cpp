@@ -191,6 +191,73 @@ TEST(PlanRules, BufferViolations) {
   expectPlanError([](Plan &p) { p.buffers[10].shape = {8, 0}; }, "empty shape");
 }
 
+// A view (plan.view): bytes of another buffer, round-tripped with its
+// source's index, checked against its source's range and treated as its
+// source by the rules about who writes what.
+Plan planWithView(int64_t source, uint64_t offset, std::vector<int64_t> shape,
+                  DType dtype) {
+  Plan p = samplePlan();
+  BufferDesc v;
+  v.name = p.buffers[static_cast<size_t>(source)].name + "@view";
+  v.kind = BufferKind::View;
+  v.dtype = dtype;
+  v.shape = std::move(shape);
+  v.offset = offset;
+  v.bytes = numElements(v.shape) * dtypeSize(dtype);
+  v.viewOf = source;
+  p.buffers.push_back(v);
+  return p;
+}
+
+TEST(PlanRules, ViewsLieInsideTheirSource) {
+  // Rows 4..7 of y [8, 16] f32 (bytes 3328 + 256 .. + 512): valid, round trip.
+  Plan ok = planWithView(11, 3328 + 256, {4, 16}, DType::F32);
+  EXPECT_NO_THROW(validatePlan(ok));
+  Plan back = planFromJson(json::parse(toJson(ok).dump()));
+  EXPECT_EQ(back.buffers.back().kind, BufferKind::View);
+  EXPECT_EQ(back.buffers.back().viewOf, 11);
+  EXPECT_EQ(toJson(back), toJson(ok));
+  // A view of a param may overlap it (the overlap rule ignores views).
+  EXPECT_NO_THROW(validatePlan(planWithView(0, 256, {8, 8}, DType::F32)));
+
+  auto expectViewError = [](Plan p, const std::string &needle) {
+    expectError<BundleError>([&] { validatePlan(p); }, needle);
+  };
+  expectViewError(planWithView(11, 3328 + 384, {4, 16}, DType::F32),
+                  "bytes [3712, 3968) lie outside 'y' [3328, 3840)");
+  expectViewError(planWithView(11, 3328 + 8, {2}, DType::F32),
+                  "offset 3336 is not a multiple of 16");
+  for (int64_t bad : {int64_t{14}, int64_t{99}, int64_t{-1}}) {
+    Plan p = ok; // the view is buffer 14: neither itself nor out of range
+    p.buffers.back().viewOf = bad;
+    expectViewError(p, "view of buffer " + std::to_string(bad) +
+                           ", not another buffer of the plan");
+  }
+  Plan ofView = planWithView(11, 3328, {4, 16}, DType::F32);
+  ofView.buffers.push_back(ofView.buffers.back());
+  ofView.buffers.back().name = "y@view@view";
+  ofView.buffers.back().viewOf = 14;
+  expectViewError(ofView, "views a view ('y@view')");
+  json j = toJson(ok);
+  j["buffers"][14].erase("view_of");
+  expectError([&] { planFromJson(j); }, "view_of");
+}
+
+TEST(PlanRules, AViewIsWrittenAsItsSource) {
+  // The test kernel writes its first argument: a view of the input `ids`
+  // (I64 [2, 4] at 1536) retyped as 16 bf16 elements is still the input.
+  Plan p = planWithView(4, 1536, {16}, DType::BF16);
+  std::get<KernelStep>(p.steps[2]).args[0] = KernelArg::buf(14);
+  expectError<BundleError>([&] { validatePlan(p); },
+                           "params and inputs are read-only");
+  // A GEMM overwriting (beta 0) a view of a grad accumulator.
+  Plan g = planWithView(2, 768, {8, 16}, DType::F32);
+  std::get<GemmStep>(g.steps[1]).c = 14;
+  std::get<GemmStep>(g.steps[1]).beta = 0.0f;
+  expectError<BundleError>([&] { trainingInterface(g); },
+                           "grads accumulate across micro-steps");
+}
+
 TEST(PlanRules, StepViolations) {
   expectPlanError([](Plan &p) { std::get<KernelStep>(p.steps[2]).kernel = 4; },
                   "step 2 (mind.rmsnorm): kernel index 4 out of range");

@@ -51,8 +51,8 @@ FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
   if (!step.getArenaBytes())
     return step.emitOpError("has no arena size (run mind-plan-memory)");
   plan.arenaBytes = static_cast<uint64_t>(*step.getArenaBytes());
-  llvm::DenseMap<Value, int64_t> ids; // plan.buffer results (the verifier
-                                      // allows no other memrefs)
+  llvm::DenseMap<Value, int64_t> ids; // plan.buffer and plan.view results
+                                      // (the verifier allows no others)
   llvm::StringMap<int64_t> kernelIds;
   for (Operation &op : step.getBlock()) {
     if (auto b = dyn_cast<plan::BufferOp>(op)) {
@@ -67,6 +67,21 @@ FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
       d.offset = static_cast<uint64_t>(*b.getOffset());
       d.bytes = runtime::numElements(d.shape) * runtime::dtypeSize(d.dtype);
       ids[b.getResult()] = static_cast<int64_t>(plan.buffers.size());
+      plan.buffers.push_back(std::move(d));
+    } else if (auto v = dyn_cast<plan::ViewOp>(op)) {
+      if (!v.getOffset())
+        return v.emitOpError("has no offset (run mind-plan-memory)");
+      runtime::BufferDesc d;
+      d.viewOf = ids.lookup(v.getSource());
+      d.name = plan.buffers[static_cast<size_t>(d.viewOf)].name + "@" +
+               std::to_string(v.getByteOffset());
+      d.kind = runtime::BufferKind::View;
+      d.dtype = *plan::dtypeOf(v.getType());
+      auto shape = cast<MemRefType>(v.getType()).getShape();
+      d.shape.assign(shape.begin(), shape.end());
+      d.offset = static_cast<uint64_t>(*v.getOffset());
+      d.bytes = runtime::numElements(d.shape) * runtime::dtypeSize(d.dtype);
+      ids[v.getResult()] = static_cast<int64_t>(plan.buffers.size());
       plan.buffers.push_back(std::move(d));
     } else if (auto e = dyn_cast<plan::EmittedKernelOp>(op)) {
       out.emittedSource += e.getSource().str() + "\n";

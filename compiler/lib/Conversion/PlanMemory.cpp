@@ -48,6 +48,12 @@ void planStep(plan::MicroStepOp step) {
     index[b.getResult()] = buffers.size();
     buffers.push_back(b);
   }
+  // A view's use is a use of its source (the view has no bytes of its own).
+  SmallVector<plan::ViewOp> views;
+  for (auto v : step.getBlock().getOps<plan::ViewOp>()) {
+    index[v.getResult()] = index.lookup(v.getSource());
+    views.push_back(v);
+  }
   // Live ranges in step indices: the first and last step using a buffer.
   std::vector<PlannedBuffer> planned(buffers.size());
   std::vector<bool> touched(buffers.size(), false);
@@ -104,6 +110,11 @@ void planStep(plan::MicroStepOp step) {
   for (size_t k = 0; k < order.size(); ++k)
     buffers[order[k]].setOffsetAttr(
         b.getI64IntegerAttr(static_cast<int64_t>(sorted[k].offset)));
+  for (plan::ViewOp v : views) {
+    auto source = v.getSource().getDefiningOp<plan::BufferOp>();
+    v.setOffsetAttr(
+        b.getI64IntegerAttr(*source.getOffset() + v.getByteOffset()));
+  }
   step.setArenaBytesAttr(
       b.getI64IntegerAttr(static_cast<int64_t>(mp.arenaBytes)));
 }

@@ -43,6 +43,36 @@ std::string stepName(const Plan &plan, size_t i) {
 
 bool persistent(BufferKind k) { return k != BufferKind::Activation; }
 
+/// What a buffer is for every check of who may write it: a view is its
+/// source (checkBuffers has checked the index before anything asks).
+BufferKind effectiveKind(const Plan &plan, int64_t id) {
+  const BufferDesc &b = plan.buffers[static_cast<size_t>(id)];
+  return b.kind == BufferKind::View
+             ? plan.buffers[static_cast<size_t>(b.viewOf)].kind
+             : b.kind;
+}
+
+/// A view: of a buffer that is not a view, inside it, 16-byte aligned.
+void checkView(const Plan &plan, size_t i, const std::string &what) {
+  const BufferDesc &v = plan.buffers[i];
+  if (v.viewOf < 0 || v.viewOf >= static_cast<int64_t>(plan.buffers.size()) ||
+      v.viewOf == static_cast<int64_t>(i))
+    fail(what + ": view of buffer " + std::to_string(v.viewOf) +
+         ", not another buffer of the plan");
+  const BufferDesc &src = plan.buffers[static_cast<size_t>(v.viewOf)];
+  if (src.kind == BufferKind::View)
+    fail(what + ": views a view ('" + src.name + "'); view its source");
+  if (v.offset % 16 != 0)
+    fail(what + ": offset " + std::to_string(v.offset) +
+         " is not a multiple of 16");
+  if (v.offset < src.offset || v.offset - src.offset > src.bytes ||
+      v.bytes > src.bytes - (v.offset - src.offset))
+    fail(what + ": bytes [" + std::to_string(v.offset) + ", " +
+         std::to_string(v.offset + v.bytes) + ") lie outside '" + src.name +
+         "' [" + std::to_string(src.offset) + ", " +
+         std::to_string(src.offset + src.bytes) + ")");
+}
+
 void checkBufferId(const Plan &plan, int64_t id, const std::string &where) {
   if (id < 0 || id >= static_cast<int64_t>(plan.buffers.size()))
     fail(where + ": buffer index " + std::to_string(id) + " out of range (" +
@@ -74,6 +104,10 @@ void checkBuffers(const Plan &plan) {
       fail(what + ": " + std::to_string(b.bytes) + " bytes, but shape " +
            shapeText(b.shape) + " of " + dtypeName(b.dtype) + " needs " +
            std::to_string(numel * dtypeSize(b.dtype)));
+    if (b.kind == BufferKind::View) {
+      checkView(plan, i, what);
+      continue; // no storage of its own: the checks below concern sources
+    }
     // A param copy sits at half its param's offset in the copy region
     // (ParamLayout), hence half the alignment.
     uint64_t align = b.kind == BufferKind::ParamCopy ? kArenaAlignment / 2
@@ -98,8 +132,10 @@ void checkBuffers(const Plan &plan) {
   // far overlaps the buffer owning that end. Activations may share memory
   // (the planner reuses it by liveness); nothing may overlap a persistent
   // buffer (params, grads, inputs, outputs: they outlive the micro-step).
-  std::vector<size_t> order(plan.buffers.size());
-  std::iota(order.begin(), order.end(), 0);
+  std::vector<size_t> order;
+  for (size_t i = 0; i < plan.buffers.size(); ++i)
+    if (plan.buffers[i].kind != BufferKind::View)
+      order.push_back(i);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return plan.buffers[a].offset < plan.buffers[b].offset;
   });
@@ -171,7 +207,7 @@ void checkKernelStep(const Plan &plan, const KernelStep &k,
     if (k.args[a].kind == KernelArg::Kind::Buffer)
       ids.push_back(k.args[a].buffer);
     for (int64_t id : ids) {
-      BufferKind bk = plan.buffers[static_cast<size_t>(id)].kind;
+      BufferKind bk = effectiveKind(plan, id);
       if (bk == BufferKind::Param || bk == BufferKind::ParamCopy ||
           bk == BufferKind::Input)
         fail(where + " kernel " + entry.nameExpr + " writes " +
@@ -310,8 +346,8 @@ static void checkParamCopies(const Plan &plan, ParamLayout &l) {
   uint64_t end = l.copyBase + l.regionBytes / 2;
   for (size_t i = 0; i < plan.buffers.size(); ++i) {
     const BufferDesc &b = plan.buffers[i];
-    if (b.kind != BufferKind::ParamCopy && b.offset < end &&
-        b.offset + b.bytes > l.copyBase)
+    if (effectiveKind(plan, static_cast<int64_t>(i)) != BufferKind::ParamCopy &&
+        b.offset < end && b.offset + b.bytes > l.copyBase)
       fail(bufName(plan, static_cast<int64_t>(i)) +
            " overlaps the param copy region [" + std::to_string(l.copyBase) +
            ", " + std::to_string(end) + ")");
@@ -434,7 +470,7 @@ TrainingInterface trainingInterface(const Plan &plan) {
     }
     if (target < 0)
       continue;
-    BufferKind kind = plan.buffers[static_cast<size_t>(target)].kind;
+    BufferKind kind = effectiveKind(plan, target);
     bool param =
         kind == BufferKind::Param || kind == BufferKind::ParamCopy;
     if (param || (kind == BufferKind::Grad && !accumulates))

@@ -32,6 +32,8 @@ const char *bufferKindName(BufferKind kind) {
     return "activation";
   case BufferKind::ParamCopy:
     return "param_copy";
+  case BufferKind::View:
+    return "view";
   }
   return "?";
 }
@@ -207,10 +209,10 @@ BufferDesc bufferFromJson(const json &j, const std::string &path) {
   BufferDesc b;
   b.name = getString(j, "name", path);
   std::string kind = getString(j, "kind", path);
-  static const BufferKind kinds[] = {BufferKind::Param, BufferKind::Grad,
-                                     BufferKind::Input, BufferKind::Output,
-                                     BufferKind::Activation,
-                                     BufferKind::ParamCopy};
+  static const BufferKind kinds[] = {
+      BufferKind::Param,  BufferKind::Grad,       BufferKind::Input,
+      BufferKind::Output, BufferKind::Activation, BufferKind::ParamCopy,
+      BufferKind::View};
   bool found = false;
   for (BufferKind k : kinds)
     if (kind == bufferKindName(k)) {
@@ -220,7 +222,7 @@ BufferDesc bufferFromJson(const json &j, const std::string &path) {
   if (!found)
     bad(sub(path, "kind"), "unknown buffer kind '" + kind +
                                "' (param, grad, input, output, activation, "
-                               "param_copy)");
+                               "param_copy, view)");
   std::string dtype = getString(j, "dtype", path);
   auto dt = parseDType(dtype);
   if (!dt)
@@ -234,6 +236,8 @@ BufferDesc bufferFromJson(const json &j, const std::string &path) {
   }
   b.offset = getU64(j, "offset", path);
   b.bytes = getU64(j, "bytes", path);
+  if (b.kind == BufferKind::View)
+    b.viewOf = getI64(j, "view_of", path); // validatePlan checks the index
   return b;
 }
 
@@ -337,13 +341,17 @@ Step stepFromJson(const json &j, const std::string &path) {
 
 json toJson(const Plan &plan) {
   json buffers = json::array();
-  for (const BufferDesc &b : plan.buffers)
-    buffers.push_back({{"name", b.name},
-                       {"kind", bufferKindName(b.kind)},
-                       {"dtype", dtypeName(b.dtype)},
-                       {"shape", b.shape},
-                       {"offset", b.offset},
-                       {"bytes", b.bytes}});
+  for (const BufferDesc &b : plan.buffers) {
+    json d = {{"name", b.name},
+              {"kind", bufferKindName(b.kind)},
+              {"dtype", dtypeName(b.dtype)},
+              {"shape", b.shape},
+              {"offset", b.offset},
+              {"bytes", b.bytes}};
+    if (b.kind == BufferKind::View)
+      d["view_of"] = b.viewOf;
+    buffers.push_back(std::move(d));
+  }
   json kernels = json::array();
   for (const KernelEntry &k : plan.kernels) {
     json params = json::array();

@@ -174,7 +174,7 @@ plan.micro_step @s {
 plan.micro_step @s {
   %x = plan.buffer activation "x" : memref<4xf32>
   %m = builtin.unrealized_conversion_cast to memref<4xf64>
-  // expected-error @+1 {{'plan.kernel' op uses a memref that is not a plan.buffer of its micro-step}}
+  // expected-error @+1 {{'plan.kernel' op uses a memref that is not a plan.buffer or plan.view of its micro-step}}
   plan.kernel "mind::silu_fwd<float>"(%x, %m, 4) grid [1, 1, 1] block [256, 1, 1] : memref<4xf32>, memref<4xf64>
 }
 
@@ -608,4 +608,38 @@ plan.micro_step @s {
 plan.micro_step @s {
   // expected-error @+1 {{'plan.buffer' op a param_copy buffer must be bf16 or f16}}
   %c = plan.buffer param_copy "w.copy" : memref<4xf32>
+}
+
+// -----
+
+// plan.view: inside its source, 16-byte aligned, of a plan.buffer.
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xf32>
+  // expected-error @+1 {{'plan.view' op bytes [96, 160) lie outside its source's 128}}
+  %v = plan.view %x [96] : memref<4x8xf32> to memref<16xf32>
+}
+
+// -----
+
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xf32>
+  // expected-error @+1 {{'plan.view' op byte_offset must be a non-negative multiple of 16, got 8}}
+  %v = plan.view %x [8] : memref<4x8xf32> to memref<2xf32>
+}
+
+// -----
+
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xf32>
+  %v = plan.view %x [0] : memref<4x8xf32> to memref<16xf32>
+  // expected-error @+1 {{'plan.view' op views a plan.buffer (not a view or another value)}}
+  %w = plan.view %v [16] : memref<16xf32> to memref<4xf32>
+}
+
+// -----
+
+plan.micro_step @s {
+  %x = plan.buffer activation "x" : memref<4x8xf32>
+  // expected-error @+1 {{'plan.view' op element type 'f64' has no runtime buffer (f32, bf16, f16, i64, i32)}}
+  %v = plan.view %x [0] : memref<4x8xf32> to memref<2xf64>
 }

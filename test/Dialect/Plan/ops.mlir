@@ -31,6 +31,18 @@ plan.micro_step @buffers attributes {arena_bytes = 4096 : i64} {
   %j = plan.buffer activation "ids32" : memref<2x2xi32>
 }
 
+// plan.view: rows 2..3 of an input, another element type over the same
+// bytes, and the offset mind-plan-memory sets.
+// CHECK-LABEL: plan.micro_step @views {
+// CHECK-NEXT: %[[X:.*]] = plan.buffer input "x" : memref<4x8xbf16>{{$}}
+// CHECK-NEXT: plan.view %[[X]][32] : memref<4x8xbf16> to memref<2x8xbf16>{{$}}
+// CHECK-NEXT: plan.view %[[X]][16] {offset = 16 : i64} : memref<4x8xbf16> to memref<4xf32>{{$}}
+plan.micro_step @views {
+  %x = plan.buffer input "x" : memref<4x8xbf16>
+  %rows = plan.view %x [32] : memref<4x8xbf16> to memref<2x8xbf16>
+  %f = plan.view %x [16] {offset = 16 : i64} : memref<4x8xbf16> to memref<4xf32>
+}
+
 // A micro-step without arena_bytes (before mind-plan-memory) and no ops.
 // CHECK-LABEL: plan.micro_step @empty {
 // CHECK-NEXT: }

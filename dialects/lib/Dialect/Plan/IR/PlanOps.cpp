@@ -91,6 +91,36 @@ LogicalResult BufferOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// ViewOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ViewOp::verify() {
+  auto source = getSource().getDefiningOp<BufferOp>();
+  if (!source)
+    return emitOpError("views a plan.buffer (not a view or another value)");
+  if (!bufferDtypeOf(getType()))
+    return emitOpError("element type ")
+           << getType().getElementType()
+           << " has no runtime buffer (f32, bf16, f16, i64, i32)";
+  std::optional<uint64_t> bytes = bufferBytes(getType());
+  if (!bytes || *bytes == 0)
+    return emitOpError("a view holds between 1 byte and ")
+           << (kMaxBufferBytes >> 30) << " GiB";
+  int64_t offset = getByteOffset();
+  if (offset < 0 || offset % 16 != 0)
+    return emitOpError("byte_offset must be a non-negative multiple of 16, "
+                       "got ")
+           << offset;
+  uint64_t sourceBytes = *bufferBytes(source.getType());
+  if (static_cast<uint64_t>(offset) > sourceBytes ||
+      *bytes > sourceBytes - static_cast<uint64_t>(offset))
+    return emitOpError("bytes [")
+           << offset << ", " << static_cast<uint64_t>(offset) + *bytes
+           << ") lie outside its source's " << sourceBytes;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // KernelOp
 //===----------------------------------------------------------------------===//
 
@@ -348,9 +378,10 @@ LogicalResult MicroStepOp::verify() {
                        "plan.buffer ops");
   for (Operation &op : getBlock())
     for (Value v : op.getOperands())
-      if (isa<MemRefType>(v.getType()) && !v.getDefiningOp<BufferOp>())
-        return op.emitOpError("uses a memref that is not a plan.buffer of "
-                              "its micro-step");
+      if (isa<MemRefType>(v.getType()) && !v.getDefiningOp<BufferOp>() &&
+          !v.getDefiningOp<ViewOp>())
+        return op.emitOpError("uses a memref that is not a plan.buffer or "
+                              "plan.view of its micro-step");
   return success();
 }
 

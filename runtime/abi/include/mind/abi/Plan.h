@@ -33,6 +33,8 @@ enum class BufferKind {
   Activation, // planned: lives between its first write and its last read
   ParamCopy,  // bf16/f16 copy of a Param ("<param>.copy"), rewritten by the
               // optimizer step (persistent; read-only in a micro-step)
+  View,       // bytes of another buffer (`viewOf`) under another shape: no
+              // storage of its own; treated as its source in every check
 };
 
 struct BufferDesc {
@@ -40,8 +42,10 @@ struct BufferDesc {
   BufferKind kind = BufferKind::Activation;
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  uint64_t offset = 0; // into the arena, 256-byte aligned (param copies: 128)
+  uint64_t offset = 0; // into the arena, 256-byte aligned (param copies: 128;
+                       // views: 16, inside their source)
   uint64_t bytes = 0;
+  int64_t viewOf = -1; // View: the viewed buffer's index (not a view)
 };
 
 /// A launch argument of a plan step: buffers by their index into

@@ -63,6 +63,33 @@ def Plan_BufferOp : Plan_Op<"buffer", [HasParent<"MicroStepOp">]> {
   let hasVerifier = 1;
 }
 
+def Plan_ViewOp : Plan_Op<"view", [HasParent<"MicroStepOp">]> {
+  let summary = "Bytes of a buffer under another shape";
+  let description = [{
+    The bytes `[byte_offset, byte_offset + size)` of `source` (a
+    `plan.buffer`) as a buffer of the result's shape and element type: a
+    launch can read or write a slice of a buffer, such as a chunk of rows,
+    without a copy. A view is no storage of its own: `mind-plan-memory`
+    keeps `source` alive wherever the view is used and sets `offset` to the
+    source's offset plus `byte_offset`; the runtime sees it as a buffer of
+    kind `view` whose kind for every other purpose (who may write it) is the
+    source's. `byte_offset` is a multiple of 16, so vector loads and
+    cuBLASLt see the alignment they would on the source.
+
+    Example (rows 64..127 of a [256, 512] bf16 activation):
+    ```mlir
+    %rows = plan.view %x [65536] : memref<256x512xbf16> to memref<64x512xbf16>
+    ```
+  }];
+  let arguments = (ins AnyStaticShapeMemRef:$source, I64Attr:$byte_offset,
+      OptionalAttr<I64Attr>:$offset);
+  let results = (outs AnyStaticShapeMemRef:$result);
+  let assemblyFormat = [{
+    $source `[` $byte_offset `]` attr-dict `:` type($source) `to` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Plan_EmittedKernelOp : Plan_Op<"emitted_kernel", [Symbol,
     HasParent<"MicroStepOp">]> {
   let summary = "A kernel generated from the IR, with its CUDA C++ source";
