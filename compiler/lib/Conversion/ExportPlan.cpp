@@ -55,33 +55,28 @@ FailureOr<ExportedPlan> mind::exportPlan(plan::MicroStepOp step) {
                                       // (the verifier allows no others)
   llvm::StringMap<int64_t> kernelIds;
   for (Operation &op : step.getBlock()) {
-    if (auto b = dyn_cast<plan::BufferOp>(op)) {
-      if (!b.getOffset())
-        return b.emitOpError("has no offset (run mind-plan-memory)");
+    if (isa<plan::BufferOp, plan::ViewOp>(op)) {
+      auto offset = op.getAttrOfType<IntegerAttr>("offset");
+      if (!offset)
+        return op.emitOpError("has no offset (run mind-plan-memory)");
+      Value result = op.getResult(0);
       runtime::BufferDesc d;
-      d.name = b.getName().str();
-      d.kind = kindOf(b.getKind());
-      d.dtype = *plan::dtypeOf(b.getType());
-      auto shape = cast<MemRefType>(b.getType()).getShape();
+      if (auto b = dyn_cast<plan::BufferOp>(op)) {
+        d.name = b.getName().str();
+        d.kind = kindOf(b.getKind());
+      } else {
+        auto v = cast<plan::ViewOp>(op);
+        d.viewOf = ids.lookup(v.getSource());
+        d.name = plan.buffers[static_cast<size_t>(d.viewOf)].name + "@" +
+                 std::to_string(v.getByteOffset());
+        d.kind = runtime::BufferKind::View;
+      }
+      d.dtype = *plan::dtypeOf(result.getType());
+      auto shape = cast<MemRefType>(result.getType()).getShape();
       d.shape.assign(shape.begin(), shape.end());
-      d.offset = static_cast<uint64_t>(*b.getOffset());
+      d.offset = static_cast<uint64_t>(offset.getInt());
       d.bytes = runtime::numElements(d.shape) * runtime::dtypeSize(d.dtype);
-      ids[b.getResult()] = static_cast<int64_t>(plan.buffers.size());
-      plan.buffers.push_back(std::move(d));
-    } else if (auto v = dyn_cast<plan::ViewOp>(op)) {
-      if (!v.getOffset())
-        return v.emitOpError("has no offset (run mind-plan-memory)");
-      runtime::BufferDesc d;
-      d.viewOf = ids.lookup(v.getSource());
-      d.name = plan.buffers[static_cast<size_t>(d.viewOf)].name + "@" +
-               std::to_string(v.getByteOffset());
-      d.kind = runtime::BufferKind::View;
-      d.dtype = *plan::dtypeOf(v.getType());
-      auto shape = cast<MemRefType>(v.getType()).getShape();
-      d.shape.assign(shape.begin(), shape.end());
-      d.offset = static_cast<uint64_t>(*v.getOffset());
-      d.bytes = runtime::numElements(d.shape) * runtime::dtypeSize(d.dtype);
-      ids[v.getResult()] = static_cast<int64_t>(plan.buffers.size());
+      ids[result] = static_cast<int64_t>(plan.buffers.size());
       plan.buffers.push_back(std::move(d));
     } else if (auto e = dyn_cast<plan::EmittedKernelOp>(op)) {
       out.emittedSource += e.getSource().str() + "\n";
