@@ -165,6 +165,53 @@ TEST(Executor, RunsEagerlyThenAsACudaGraph) {
   }
 }
 
+// Views (plan.view) are bytes of their source: the GEMM of GemmPlan split
+// into two chunks of rows, each reading a view of A's rows and writing a
+// view of C's rows (the second chunk starts at row 16: 16 * 19 * 4 bytes,
+// a multiple of 16), gives the same y as the whole GEMM.
+TEST(Executor, ViewsAreBytesOfTheirSource) {
+  MIND_REQUIRE_GPU();
+  GemmPlan p;
+  PlanBuilder pb;
+  int64_t a = pb.add("a", BufferKind::Activation, DType::F32, {p.m, p.k});
+  int64_t b = pb.add("b", BufferKind::Activation, DType::F32, {p.k, p.n});
+  int64_t c = pb.add("c", BufferKind::Activation, DType::F32, {p.m, p.n});
+  int64_t y = pb.add("y", BufferKind::Output, DType::F32, {p.m * p.n});
+  ASSERT_EQ(a, p.a);
+  ASSERT_EQ(b, p.b);
+  ASSERT_EQ(y, p.y);
+  const int64_t split = 16;
+  int64_t a0 = pb.view(a, 0, DType::F32, {split, p.k});
+  int64_t a1 = pb.view(a, split * p.k * 4, DType::F32, {p.m - split, p.k});
+  int64_t c0 = pb.view(c, 0, DType::F32, {split, p.n});
+  int64_t c1 = pb.view(c, split * p.n * 4, DType::F32, {p.m - split, p.n});
+  int64_t axpb = pb.kernel("mindtest::axpb", kAxpbParams);
+  auto gemm = [&](int64_t av, int64_t cv, int64_t rows) {
+    runtime::GemmStep g;
+    g.a = av;
+    g.b = b;
+    g.c = cv;
+    g.m = rows;
+    g.n = p.n;
+    g.k = p.k;
+    g.label = "rows";
+    return g;
+  };
+  runtime::KernelStep ks;
+  ks.kernel = axpb;
+  ks.grid = {static_cast<uint32_t>((p.m * p.n + 127) / 128), 1, 1};
+  ks.block = {128, 1, 1};
+  ks.args = {KernelArg::buf(y), KernelArg::buf(c), KernelArg::int64(p.m * p.n),
+             KernelArg::f32(2.0), KernelArg::f64(0.5)};
+  ks.label = "affine";
+  pb.plan.steps = {gemm(a0, c0, split), gemm(a1, c1, p.m - split), ks};
+  p.bundle = pb.build(kTestKernels);
+  std::mt19937 rng(33);
+  runtime::Executor ex(p.bundle);
+  for (int i = 0; i < 3; ++i) // eager, then graph replays
+    p.runAndCheck(ex, rng, "chunked rows " + std::to_string(i));
+}
+
 TEST(Executor, RunsWithoutGraphsAndSyncingEachStep) {
   MIND_REQUIRE_GPU();
   GemmPlan p;

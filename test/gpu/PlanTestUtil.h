@@ -27,6 +27,21 @@ struct PlanBuilder {
     plan.buffers.push_back(b);
     return static_cast<int64_t>(plan.buffers.size() - 1);
   }
+  /// Bytes [byteOffset, ...) of buffer `source` as a View of `shape`.
+  int64_t view(int64_t source, uint64_t byteOffset, runtime::DType dtype,
+               std::vector<int64_t> shape) {
+    const runtime::BufferDesc &src = plan.buffers[static_cast<size_t>(source)];
+    runtime::BufferDesc b;
+    b.name = src.name + "@" + std::to_string(byteOffset);
+    b.kind = runtime::BufferKind::View;
+    b.viewOf = source;
+    b.dtype = dtype;
+    b.shape = std::move(shape);
+    b.bytes = runtime::numElements(b.shape) * runtime::dtypeSize(b.dtype);
+    b.offset = src.offset + byteOffset;
+    plan.buffers.push_back(b);
+    return static_cast<int64_t>(plan.buffers.size() - 1);
+  }
   /// Params p0.. of `sizes` elements, then their grads in the same layout.
   void addParams(const std::vector<int64_t> &sizes) {
     for (size_t i = 0; i < sizes.size(); ++i)
