@@ -63,6 +63,23 @@ __device__ __forceinline__ float rstdOf(float sumSq, i64 hidden, float eps) {
   return 1.0f / sqrtf(sumSq / static_cast<float>(hidden) + eps);
 }
 
+// y = w * (x * r) over a warp's row, lane by lane (the output pass of the
+// forward norms; r = rsqrt(mean(x^2) + eps)).
+template <typename T, typename W, typename Y>
+__device__ __forceinline__ void storeNormalized(const T *xr, const W *w,
+                                                Y *yr, i64 hidden, float r,
+                                                bool vec) {
+  for (i64 j = threadIdx.x * kNormPack; j < hidden; j += 32 * kNormPack) {
+    int cnt = packCount(j, hidden);
+    float a[kNormPack], g[kNormPack];
+    loadPack(xr, j, cnt, vec, a);
+    loadPack(w, j, cnt, vec, g);
+#pragma unroll
+    for (int k = 0; k < kNormPack; ++k)
+      a[k] = g[k] * (a[k] * r);
+    storePack(yr, j, cnt, vec, a);
+  }
+}
 } // namespace norm_detail
 
 // x[rows, hidden] T, w[hidden] W (float or T) -> y[rows, hidden] Y: the
@@ -91,16 +108,7 @@ __device__ __forceinline__ void rmsnormRow(const T *x, const W *w, Y *y,
       ss += a[k] * a[k];
   }
   float r = rstdOf(warpSum(ss), hidden, eps);
-  for (i64 j = first; j < hidden; j += step) {
-    int cnt = packCount(j, hidden);
-    float a[kNormPack], g[kNormPack];
-    loadPack(xr, j, cnt, vec, a);
-    loadPack(w, j, cnt, vec, g);
-#pragma unroll
-    for (int k = 0; k < kNormPack; ++k)
-      a[k] = g[k] * (a[k] * r);
-    storePack(yr, j, cnt, vec, a);
-  }
+  storeNormalized<T, W, Y>(xr, w, yr, hidden, r, vec);
 }
 
 template <typename T, typename W>
@@ -155,16 +163,7 @@ __global__ void add_rmsnorm_fwd(const T *residual, const D *delta, const W *w,
       ss += a[k] * a[k];
   }
   float r = rstdOf(warpSum(ss), hidden, eps);
-  for (i64 j = first; j < hidden; j += step) {
-    int cnt = packCount(j, hidden);
-    float a[kNormPack], g[kNormPack];
-    loadPack(sr, j, cnt, vec, a);
-    loadPack(w, j, cnt, vec, g);
-#pragma unroll
-    for (int k = 0; k < kNormPack; ++k)
-      a[k] = g[k] * (a[k] * r);
-    storePack(yr, j, cnt, vec, a);
-  }
+  storeNormalized<T, W, Y>(sr, w, yr, hidden, r, vec);
 }
 
 // Stage 1 of the backward. x, dy[rows, hidden] T, w[hidden] W ->
