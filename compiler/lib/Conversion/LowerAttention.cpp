@@ -31,18 +31,6 @@ static LogicalResult lowerOp(RopeOp o, PlanLowering &L) {
   return success();
 }
 
-/// attention_bwd_prep's delta = rowsum(dO * O) into a workspace.
-template <class GradOp, class Backward>
-static Value lowerAttentionPrep(GradOp o, const Backward &bwd,
-                                PlanLowering &L) {
-  auto q = tensorOf(o.getQuery()).getShape();
-  Value delta = L.workspace("attention_delta", bwd.workspaces[0].dtype,
-                            bwd.workspaces[0].shape);
-  L.kernel(bwd.prep, L.buf(o.getResult()), L.buf(o.getGrad()), L.buf(delta),
-           I64(q[0]), I64(q[1]), I64(q[2]), I64(q[3]));
-  return delta;
-}
-
 static LogicalResult lowerOp(AttentionOp o, PlanLowering &L) {
   auto q = tensorOf(o.getQuery()).getShape();
   int64_t kv = tensorOf(o.getKey()).getDimSize(2);
@@ -55,46 +43,50 @@ static LogicalResult lowerOp(AttentionOp o, PlanLowering &L) {
   return success();
 }
 
-/// delta = rowsum(dO * O), then dK/dV and dQ in their own passes over the
-/// tiles (no float atomics).
-static LogicalResult lowerOp(AttentionGradOp o, PlanLowering &L) {
+/// delta = rowsum(dO * O) into a workspace, then dK/dV and dQ in their own
+/// passes over the tiles (no float atomics). `tables` (cos, sin) follow
+/// delta in the RoPE-fused kernels' arguments.
+template <class GradOp, class Backward, class... Tables>
+static LogicalResult lowerAttentionBackward(GradOp o, const Backward &bwd,
+                                            PlanLowering &L,
+                                            const Tables &...tables) {
   auto q = tensorOf(o.getQuery()).getShape();
   int64_t kv = tensorOf(o.getKey()).getDimSize(2);
-  auto bwd = k::attentionBackward(L.dtypeOf(o.getQuery()), q[0], q[1], q[2],
-                                  kv, q[3]);
-  Value delta = lowerAttentionPrep(o, bwd, L);
+  Value delta = L.workspace("attention_delta", bwd.workspaces[0].dtype,
+                            bwd.workspaces[0].shape);
+  L.kernel(bwd.prep, L.buf(o.getResult()), L.buf(o.getGrad()), L.buf(delta),
+           I64(q[0]), I64(q[1]), I64(q[2]), I64(q[3]));
   F32 scale(o.getScale().convertToDouble());
   I64 causal(o.getCausal() ? 1 : 0);
   L.kernel(bwd.main, L.buf(o.getQuery()), L.buf(o.getKey()),
            L.buf(o.getValue()), L.buf(o.getGrad()), L.buf(o.getLse()),
-           L.buf(delta), L.buf(o.getKeyGrad()), L.buf(o.getValueGrad()),
-           I64(q[1]), I64(q[2]), I64(kv), scale, causal);
+           L.buf(delta), tables..., L.buf(o.getKeyGrad()),
+           L.buf(o.getValueGrad()), I64(q[1]), I64(q[2]), I64(kv), scale,
+           causal);
   L.kernel(bwd.dq, L.buf(o.getQuery()), L.buf(o.getKey()), L.buf(o.getValue()),
-           L.buf(o.getGrad()), L.buf(o.getLse()), L.buf(delta),
+           L.buf(o.getGrad()), L.buf(o.getLse()), L.buf(delta), tables...,
            L.buf(o.getQueryGrad()), I64(q[1]), I64(q[2]), I64(kv), scale,
            causal);
   return success();
 }
 
+static LogicalResult lowerOp(AttentionGradOp o, PlanLowering &L) {
+  auto q = tensorOf(o.getQuery()).getShape();
+  return lowerAttentionBackward(
+      o,
+      k::attentionBackward(L.dtypeOf(o.getQuery()), q[0], q[1], q[2],
+                           tensorOf(o.getKey()).getDimSize(2), q[3]),
+      L);
+}
+
 /// The same launches, whose dK and dQ passes rotate back as they store.
 static LogicalResult lowerOp(AttentionGradRopeOp o, PlanLowering &L) {
   auto q = tensorOf(o.getQuery()).getShape();
-  int64_t kv = tensorOf(o.getKey()).getDimSize(2);
-  auto bwd = k::attentionBackwardRope(L.dtypeOf(o.getQuery()), q[0], q[1], q[2],
-                                      kv, q[3]);
-  Value delta = lowerAttentionPrep(o, bwd, L);
-  F32 scale(o.getScale().convertToDouble());
-  I64 causal(o.getCausal() ? 1 : 0);
-  L.kernel(bwd.main, L.buf(o.getQuery()), L.buf(o.getKey()),
-           L.buf(o.getValue()), L.buf(o.getGrad()), L.buf(o.getLse()),
-           L.buf(delta), L.buf(o.getCos()), L.buf(o.getSin()),
-           L.buf(o.getKeyGrad()), L.buf(o.getValueGrad()), I64(q[1]), I64(q[2]),
-           I64(kv), scale, causal);
-  L.kernel(bwd.dq, L.buf(o.getQuery()), L.buf(o.getKey()), L.buf(o.getValue()),
-           L.buf(o.getGrad()), L.buf(o.getLse()), L.buf(delta),
-           L.buf(o.getCos()), L.buf(o.getSin()), L.buf(o.getQueryGrad()),
-           I64(q[1]), I64(q[2]), I64(kv), scale, causal);
-  return success();
+  return lowerAttentionBackward(
+      o,
+      k::attentionBackwardRope(L.dtypeOf(o.getQuery()), q[0], q[1], q[2],
+                               tensorOf(o.getKey()).getDimSize(2), q[3]),
+      L, L.buf(o.getCos()), L.buf(o.getSin()));
 }
 
 void registerAttentionLowerings(DialectRegistry &registry) {
