@@ -92,9 +92,24 @@ protected:
     scale = static_cast<float>(c.scaleMul / std::sqrt(double(c.d)));
   }
 
+  // makeInputs, then dO (random) and out and lse from the reference,
+  // rounded as the forward stores them.
+  void makeBackwardInputs(std::mt19937 &rng) {
+    makeInputs(rng);
+    const Case &c = GetParam();
+    dout = randomTensor(q.shape, rng);
+    dDout = uploadRounded(dout, c.dtype);
+    fwd = ref::attention(q, k, v, scale, c.causal);
+    dOut = uploadRounded(fwd.out, c.dtype);
+    dLse = uploadRounded(fwd.lse, DType::F32);
+  }
+
   ref::Tensor q, k, v;
   DevTensor qDev, kDev, vDev;
   float scale = 0;
+  ref::Tensor dout;
+  ref::AttentionResult fwd;
+  DevTensor dDout, dOut, dLse;
 };
 
 TEST_P(AttentionTest, Forward) {
@@ -117,13 +132,7 @@ TEST_P(AttentionTest, Backward) {
   MIND_REQUIRE_GPU();
   const Case &c = GetParam();
   std::mt19937 rng(4321 + c.s * 7 + c.d);
-  makeInputs(rng);
-  ref::Tensor dout = randomTensor(q.shape, rng);
-  DevTensor dDout = uploadRounded(dout, c.dtype);
-  // out and lse come from the reference, rounded as the forward stores them.
-  ref::AttentionResult fwd = ref::attention(q, k, v, scale, c.causal);
-  DevTensor dOut = uploadRounded(fwd.out, c.dtype);
-  DevTensor dLse = uploadRounded(fwd.lse, DType::F32);
+  makeBackwardInputs(rng);
   ref::AttentionGrads want =
       ref::attentionGrad(q, k, v, fwd.out, fwd.lse, dout, scale, c.causal);
 
@@ -169,12 +178,7 @@ TEST_P(AttentionTest, BackwardRopeIsBackwardThenInverseRope) {
   if (c.dtype == DType::F32)
     GTEST_SKIP() << "the RoPE-fused backward serves 16-bit types only";
   std::mt19937 rng(777 + c.s * 7 + c.d);
-  makeInputs(rng);
-  ref::Tensor dout = randomTensor(q.shape, rng);
-  DevTensor dDout = uploadRounded(dout, c.dtype);
-  ref::AttentionResult fwd = ref::attention(q, k, v, scale, c.causal);
-  DevTensor dOut = uploadRounded(fwd.out, c.dtype);
-  DevTensor dLse = uploadRounded(fwd.lse, DType::F32);
+  makeBackwardInputs(rng);
   ref::Tensor cos = randomTensor({c.s, c.d}, rng, -1.5, 1.5);
   ref::Tensor sin = randomTensor({c.s, c.d}, rng, -1.5, 1.5);
   DevTensor dCos = uploadRounded(cos, DType::F32);
