@@ -97,3 +97,48 @@ func.func @train_step(%l1: tensor<4x1000xf32> {mind.input = "l1"}, %l2: tensor<4
   %b = mind.cross_entropy %l2, %t, %mask : (tensor<4x6400xf32>, tensor<4xi64>, tensor<4xi64>) -> tensor<f32>
   return %a, %b : tensor<f32>, tensor<f32>
 }
+
+// -----
+
+// mind.lm_head_loss (mind-chunk-lm-head), 48 rows in chunks of 32: per chunk
+// plan.views of the rows of x, targets, mask, the row losses and dx (the last
+// chunk also of the two chunk buffers), the logits GEMM, the loss and its
+// gradient on the chunk, dx = dlogits W, and dlogits^T x added into the
+// accumulator; the mask sum first and the loss over all 48 rows last.
+// CHECK-LABEL: plan.micro_step @train_step
+// CHECK: %[[G:.*]] = plan.buffer grad "w.grad" : memref<32x8xf32>
+// CHECK: %[[X:.*]] = plan.buffer input "x" : memref<2x24x8xbf16>
+// CHECK: %[[WC:.*]] = plan.buffer input "wc" : memref<32x8xbf16>
+// CHECK: %[[NORM:.*]] = plan.buffer activation "ce_mask_sum.0" : memref<1xf32>
+// CHECK: %[[ROWS:.*]] = plan.buffer activation "ce_row_loss.1" : memref<48xf32>
+// CHECK: %[[LG:.*]] = plan.buffer activation "lm_head_logits.2" : memref<32x32xbf16>
+// CHECK: %[[DL:.*]] = plan.buffer activation "lm_head_logits_grad.3" : memref<32x32xbf16>
+// CHECK: %[[X0:.*]] = plan.view %[[X]][0] : memref<2x24x8xbf16> to memref<32x8xbf16>
+// CHECK: %[[R0:.*]] = plan.view %[[ROWS]][0] : memref<48xf32> to memref<32xf32>
+// CHECK: %[[X1:.*]] = plan.view %[[X]][512] : memref<2x24x8xbf16> to memref<16x8xbf16>
+// CHECK: %[[R1:.*]] = plan.view %[[ROWS]][128] : memref<48xf32> to memref<16xf32>
+// CHECK: %[[LG1:.*]] = plan.view %[[LG]][0] : memref<32x32xbf16> to memref<16x32xbf16>
+// CHECK: %[[DL1:.*]] = plan.view %[[DL]][0] : memref<32x32xbf16> to memref<16x32xbf16>
+// CHECK: plan.kernel "mind::cross_entropy_mask_sum"
+// CHECK-NEXT: plan.gemm %[[X0]], %[[WC]] -> %[[LG]] {k = 8 : i64, m = 32 : i64, n = 32 : i64, source = "mind.lm_head_loss", trans_b}
+// CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<__nv_bfloat16>"(%[[LG]], %{{.*}}, %{{.*}}, %[[R0]], 32 : i64, 32 : i64)
+// CHECK-NEXT: plan.kernel "mind::cross_entropy_grad<__nv_bfloat16>"(%[[LG]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NORM]], %[[DL]], 32 : i64, 32 : i64)
+// CHECK-NEXT: plan.gemm %[[DL]], %[[WC]] -> %{{.*}} {k = 32 : i64, m = 32 : i64, n = 8 : i64, source = "mind.lm_head_loss"}
+// CHECK-NEXT: plan.gemm %[[DL]], %[[X0]] -> %[[G]] {beta = 1.000000e+00 : f32, k = 32 : i64, m = 32 : i64, n = 8 : i64, source = "mind.lm_head_loss", trans_a}
+// CHECK-NEXT: plan.gemm %[[X1]], %[[WC]] -> %[[LG1]] {k = 8 : i64, m = 16 : i64, n = 32 : i64, source = "mind.lm_head_loss", trans_b}
+// CHECK-NEXT: plan.kernel "mind::cross_entropy_fwd<__nv_bfloat16>"(%[[LG1]], %{{.*}}, %{{.*}}, %[[R1]], 16 : i64, 32 : i64)
+// CHECK-NEXT: plan.kernel "mind::cross_entropy_grad<__nv_bfloat16>"(%[[LG1]], %{{.*}}, %{{.*}}, %{{.*}}, %[[NORM]], %[[DL1]], 16 : i64, 32 : i64)
+// CHECK-NEXT: plan.gemm %[[DL1]], %[[WC]] -> %{{.*}} {k = 32 : i64, m = 16 : i64, n = 8 : i64, source = "mind.lm_head_loss"}
+// CHECK-NEXT: plan.gemm %[[DL1]], %[[X1]] -> %[[G]] {beta = 1.000000e+00 : f32, k = 16 : i64, m = 32 : i64, n = 8 : i64, source = "mind.lm_head_loss", trans_a}
+// CHECK-NEXT: plan.kernel "mind::cross_entropy_finalize"(%[[ROWS]], %{{.*}}, %{{.*}}, 48 : i64)
+// CHECK-NEXT: {{^ *}$}}
+func.func @train_step(%w: tensor<32x8xf32> {mind.param = "w"}, %x: tensor<2x24x8xbf16> {mind.input = "x"},
+                      %wc: tensor<32x8xbf16> {mind.input = "wc"}, %t: tensor<2x24xi64> {mind.input = "targets"},
+                      %m: tensor<2x24xi64> {mind.input = "mask"}, %s: tensor<f32> {mind.input = "grad_scale"})
+    -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xf32> {mind.grad = "w"}) {
+  %l, %dx, %dw = mind.lm_head_loss %x, %wc, %t, %m, %s {chunk_rows = 32 : i64, mind.accumulate_into = ["", "", "w"]}
+      : (tensor<2x24x8xbf16>, tensor<32x8xbf16>, tensor<2x24xi64>, tensor<2x24xi64>, tensor<f32>)
+      -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>)
+  %g = mind.cast %dw {mind.gradient_sink = "w"} : (tensor<32x8xbf16>) -> tensor<32x8xf32>
+  return %l, %dx, %g : tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xf32>
+}

@@ -88,6 +88,7 @@ const std::vector<std::pair<std::string, std::string>> kStages = {
     {"attention-rope", "mind-fuse-attention-rope"},
     {"recompute-silu", "mind-recompute-silu"},
     {"gradient-sinks", "mind-mark-gradient-sinks{func=forward}"},
+    {"lm-head-chunks", "mind-chunk-lm-head{chunk-rows=16}"},
     {"fuse-elementwise", "mind-fuse-elementwise"},
     {"lower-forward", "mind-lower-to-plan{func=forward},mind-plan-memory"},
     {"train-f32", "mind-train-pipeline{dtype=f32}"},

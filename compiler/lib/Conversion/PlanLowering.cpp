@@ -83,6 +83,22 @@ Value PlanLowering::newBuffer(plan::BufferKind kind, const std::string &name,
   return b.getResult();
 }
 
+Value PlanLowering::view(Value source, int64_t byteOffset,
+                         ArrayRef<int64_t> shape, DType dtype) {
+  Value base = bufferOf(source);
+  Location loc = current ? current->getLoc() : step.getLoc();
+  if (lastBuffer)
+    buffers.setInsertionPointAfter(lastBuffer);
+  else
+    buffers.setInsertionPointToStart(&step.getBlock());
+  auto v = plan::ViewOp::create(
+      buffers, loc,
+      MemRefType::get(shape, elementType(step.getContext(), dtype)), base,
+      buffers.getI64IntegerAttr(byteOffset), /*offset=*/nullptr);
+  lastBuffer = v;
+  return v.getResult();
+}
+
 Value PlanLowering::bind(Value v, plan::BufferKind kind,
                          const std::string &name) {
   auto t = cast<RankedTensorType>(v.getType());

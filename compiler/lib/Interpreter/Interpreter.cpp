@@ -107,9 +107,8 @@ public:
         .Case([&](GroupedLinearOp) {
           return V{ref::groupedLinear(a(0), a(1), from(2))};
         })
-        .Case([&](MoeCombineOp) {
-          return V{ref::moeCombine(a(0), a(1), a(2))};
-        })
+        .Case(
+            [&](MoeCombineOp) { return V{ref::moeCombine(a(0), a(1), a(2))}; })
         .Case([&](MoeAuxLossOp o) {
           return V{ref::moeAuxLoss(a(0), a(1), eps(o.getAlpha()),
                                    o.getSeqAux(), o.getBatch())};
@@ -175,6 +174,26 @@ public:
           return V{std::move(r.dgate), std::move(r.dup)};
         })
         .Case([&](SoftmaxGradOp) { return V{ref::softmaxGrad(a(0), a(1))}; })
+        .Case([&](LmHeadLossOp o) {
+          // The unchunked ops it stands for, each value rounded to its type.
+          ref::ElemKind kind = elemKindOf(o.getInput().getType());
+          Tensor logits = ref::linear(a(0), a(1));
+          if (round)
+            ref::roundTo(logits, kind);
+          Tensor loss = ref::crossEntropy(logits, a(2), a(3));
+          Tensor dlogits =
+              ref::crossEntropyGrad(logits, a(2), a(3), a(4).data.at(0));
+          if (round)
+            ref::roundTo(dlogits, kind);
+          int64_t vocab = logits.shape.back();
+          int64_t rows = static_cast<int64_t>(logits.data.size()) / vocab;
+          Tensor d2 = ref::reshape(dlogits, {rows, vocab});
+          Tensor x2 = ref::reshape(a(0), {rows, a(0).shape.back()});
+          Tensor dx =
+              ref::reshape(ref::matmul(d2, a(1), false, false), a(0).shape);
+          return V{std::move(loss), std::move(dx),
+                   ref::matmul(d2, x2, true, false)};
+        })
         .Case([&](CrossEntropyGradOp) {
           return V{ref::crossEntropyGrad(a(0), a(1), a(2), a(3).data.at(0))};
         })

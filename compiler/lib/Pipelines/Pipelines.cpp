@@ -11,8 +11,9 @@
 
 const std::vector<std::string> &mind::fusionNames() {
   static const std::vector<std::string> names = {
-      "weight-copies",  "rmsnorm-cast",   "loss-cast",      "add-rmsnorm",
-      "attention-rope", "recompute-silu", "gradient-sinks", "elementwise"};
+      "weight-copies",  "rmsnorm-cast",   "loss-cast",
+      "add-rmsnorm",    "attention-rope", "recompute-silu",
+      "gradient-sinks", "lm-head-chunks", "elementwise"};
   return names;
 }
 
@@ -65,6 +66,8 @@ void mind::buildFusionPasses(mlir::OpPassManager &pm,
     pm.addPass(createMindRecomputeSilu());
   if (enabled("gradient-sinks"))
     pm.addPass(createMindMarkGradientSinks());
+  if (enabled("lm-head-chunks") && enabled("gradient-sinks"))
+    pm.addPass(createMindChunkLmHead());
   if (enabled("elementwise"))
     pm.addPass(createMindFuseElementwise());
 }

@@ -2070,3 +2070,37 @@ func.func @attention_grad_rope_key_grad(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x
       -> (tensor<1x8x4x16xbf16>, tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>)
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// lm_head_loss (mind-chunk-lm-head)
+//===----------------------------------------------------------------------===//
+
+func.func @lm_head_loss_chunk(%x: tensor<2x24x8xbf16>, %w: tensor<32x8xbf16>, %t: tensor<2x24xi64>, %s: tensor<f32>) {
+  // expected-error @+1 {{'mind.lm_head_loss' op chunk_rows must be a positive multiple of 16, got 24}}
+  %l, %dx, %dw = mind.lm_head_loss %x, %w, %t, %t, %s {chunk_rows = 24 : i64}
+      : (tensor<2x24x8xbf16>, tensor<32x8xbf16>, tensor<2x24xi64>, tensor<2x24xi64>, tensor<f32>)
+      -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>)
+  return
+}
+
+// -----
+
+func.func @lm_head_loss_weight(%x: tensor<2x24x8xbf16>, %w: tensor<32x4xbf16>, %t: tensor<2x24xi64>, %s: tensor<f32>) {
+  // expected-error @+1 {{'mind.lm_head_loss' op weight must be [V, 8], got [32, 4]}}
+  %l, %dx, %dw = mind.lm_head_loss %x, %w, %t, %t, %s {chunk_rows = 16 : i64}
+      : (tensor<2x24x8xbf16>, tensor<32x4xbf16>, tensor<2x24xi64>, tensor<2x24xi64>, tensor<f32>)
+      -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x4xbf16>)
+  return
+}
+
+// -----
+
+func.func @lm_head_loss_targets(%x: tensor<2x24x8xbf16>, %w: tensor<32x8xbf16>, %t: tensor<2x23xi64>, %m: tensor<2x24xi64>, %s: tensor<f32>) {
+  // expected-error @+1 {{'mind.lm_head_loss' op targets must have shape [2, 24], got [2, 23]}}
+  %l, %dx, %dw = mind.lm_head_loss %x, %w, %t, %m, %s {chunk_rows = 16 : i64}
+      : (tensor<2x24x8xbf16>, tensor<32x8xbf16>, tensor<2x23xi64>, tensor<2x24xi64>, tensor<f32>)
+      -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>)
+  return
+}

@@ -581,3 +581,13 @@ func.func @attention_grad_rope(%q: tensor<1x8x4x16xbf16>, %k: tensor<1x8x2x16xbf
       -> (tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>)
   return %dq, %dk, %dv : tensor<1x8x4x16xbf16>, tensor<1x8x2x16xbf16>, tensor<1x8x2x16xbf16>
 }
+
+// CHECK-LABEL: func.func @lm_head_loss
+func.func @lm_head_loss(%x: tensor<2x24x8xbf16>, %w: tensor<32x8xbf16>, %t: tensor<2x24xi64>, %s: tensor<f32>)
+    -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>) {
+  // CHECK: mind.lm_head_loss %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {chunk_rows = 16 : i64} : (tensor<2x24x8xbf16>, tensor<32x8xbf16>, tensor<2x24xi64>, tensor<2x24xi64>, tensor<f32>) -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>)
+  %l, %dx, %dw = mind.lm_head_loss %x, %w, %t, %t, %s {chunk_rows = 16 : i64}
+      : (tensor<2x24x8xbf16>, tensor<32x8xbf16>, tensor<2x24xi64>, tensor<2x24xi64>, tensor<f32>)
+      -> (tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>)
+  return %l, %dx, %dw : tensor<f32>, tensor<2x24x8xbf16>, tensor<32x8xbf16>
+}

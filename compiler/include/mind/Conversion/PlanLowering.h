@@ -61,6 +61,10 @@ public:
   }
   /// `result` is `operand`'s bytes under another shape (mind.reshape).
   void alias(mlir::Value result, mlir::Value operand);
+  /// Bytes [byteOffset, ...) of `source`'s buffer as a buffer of `shape` and
+  /// `dtype` (a plan.view: a chunk of rows, say). byteOffset % 16 == 0.
+  mlir::Value view(mlir::Value source, int64_t byteOffset,
+                   llvm::ArrayRef<int64_t> shape, runtime::DType dtype);
   /// A scratch activation live only across the current op's steps.
   mlir::Value workspace(const std::string &name, runtime::DType dtype,
                         std::vector<int64_t> shape);

@@ -234,6 +234,36 @@ def MindFuseAttentionRope : Pass<"mind-fuse-attention-rope",
   let dependentDialects = ["::mind::MindDialect"];
 }
 
+def MindChunkLmHead : Pass<"mind-chunk-lm-head", "::mlir::ModuleOp"> {
+  let summary = "The LM head, its loss and their gradients over token chunks";
+  let description = [{
+    The last GEMM of a step makes the logits [tokens, vocab], the loss reads
+    them and its gradient writes a tensor as large (MiniMind-104M: 209 MB
+    each in bf16), then two GEMMs turn it into the gradients of the
+    hidden states and of the (tied) embedding. None of it needs all tokens
+    at once. The pass replaces `mind.linear` + `mind.cross_entropy` +
+    `mind.cross_entropy_grad` + the two `mind.matmul`s of the linear's
+    gradient by one `mind.lm_head_loss`, whose lowering runs them
+    `chunk-rows` tokens at a time (larger chunks where that would make more
+    than 256) through two chunk-sized buffers (`plan.view`s select each
+    chunk's rows of the hidden states, targets, mask and gradient).
+
+    It applies when the logits are read only by the loss and its gradient,
+    the gradient only by those two GEMMs (through the reshape to rows), and
+    the weight's GEMM is added into a gradient accumulator
+    (`mind-mark-gradient-sinks` runs first): the accumulator then takes one
+    product per chunk. Rounding: the loss and every logit and logit
+    gradient are those of the unchunked ops; the weight gradient's fp32 sum
+    over tokens is grouped by chunk, and cuBLASLt may pick another kernel
+    for a chunk's input-gradient GEMM than for all rows.
+  }];
+  let options = [
+    Option<"chunkRows", "chunk-rows", "int64_t", "4096",
+           "Tokens per chunk (a multiple of 16)">,
+  ];
+  let dependentDialects = ["::mind::MindDialect"];
+}
+
 def MindRecomputeSilu : Pass<"mind-recompute-silu", "::mlir::ModuleOp"> {
   let summary = "The backward recomputes silu(gate) instead of storing it";
   let description = [{

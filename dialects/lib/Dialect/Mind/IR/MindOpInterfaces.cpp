@@ -121,6 +121,12 @@ int64_t AttentionGradOp::getMatmulFlops() {
   // dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q.
   return 2 * attentionFlops(getQuery(), getCausal());
 }
+int64_t LmHeadLossOp::getMatmulFlops() {
+  // The logits, the input gradient and the weight gradient: three GEMMs.
+  auto w = tensorOf(getWeight()).getShape();
+  return 3 *
+         gemmFlops(tensorOf(getInput()).getNumElements() / w[1], w[0], w[1]);
+}
 int64_t AttentionGradRopeOp::getMatmulFlops() {
   return 2 * attentionFlops(getQuery(), getCausal());
 }

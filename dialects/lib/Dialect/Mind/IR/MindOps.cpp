@@ -563,6 +563,36 @@ LogicalResult AttentionGradRopeOp::verify() {
   return success();
 }
 
+LogicalResult LmHeadLossOp::verify() {
+  auto in = tensorOf(getInput());
+  if (in.getRank() < 2)
+    return emitOpError("input must have rank >= 2");
+  int64_t hidden = in.getShape().back();
+  auto w = tensorOf(getWeight());
+  if (w.getRank() != 2 || w.getDimSize(1) != hidden)
+    return emitOpError() << "weight must be [V, " << hidden << "], got "
+                         << shapeStr(w.getShape());
+  if (failed(expectSameElementType(*this, getWeight(), getInput(), "weight",
+                                   "input")) ||
+      failed(expectShape(*this, getTargets(), in.getShape().drop_back(),
+                         "targets")) ||
+      failed(
+          expectShape(*this, getMask(), in.getShape().drop_back(), "mask")) ||
+      failed(expectSameType(*this, getInputGrad(), getInput(), "input_grad",
+                            "input")) ||
+      failed(
+          expectShape(*this, getWeightGrad(), w.getShape(), "weight_grad")) ||
+      failed(expectSameElementType(*this, getWeightGrad(), getInput(),
+                                   "weight_grad", "input")))
+    return failure();
+  int64_t chunkRows = getChunkRowsAttr().getInt();
+  if (chunkRows < 16 || chunkRows % 16 != 0)
+    return emitOpError() << "chunk_rows must be a positive multiple of 16, "
+                            "got "
+                         << chunkRows;
+  return success();
+}
+
 LogicalResult SoftmaxGradOp::verify() {
   if (tensorOf(getOutput()).getRank() < 1)
     return emitOpError("output must have rank >= 1");

@@ -144,4 +144,37 @@ def Mind_AttentionGradRopeOp : Mind_Op<"attention_grad_rope", [Pure,
   let hasVerifier = 1;
 }
 
+def Mind_LmHeadLossOp : Mind_Op<"lm_head_loss", [Pure,
+    DeclareOpInterfaceMethods<Mind_FlopCountOpInterface>]> {
+  let summary = "LM head, cross entropy and their gradients, chunk by chunk";
+  let description = [{
+    The end of a training step as one op: `logits = mind.linear(input,
+    weight)`, `loss = mind.cross_entropy(logits, targets, mask)`, `dlogits =
+    mind.cross_entropy_grad(logits, targets, mask, grad)`, `input_grad =
+    dlogits * weight` and `weight_grad = dlogits^T * input` (over the rows
+    of `input` [..., H]), each value rounded to its type as those ops round
+    it. The kernels run `chunk_rows` tokens at a time (a multiple of 16), so
+    neither the logits nor their gradient ever exist for all tokens: two
+    [chunk_rows, V] buffers instead of two [tokens, V] ones. The loss is the
+    unchunked one to the bit (per-row losses, summed once); `weight_grad`,
+    which must be added into a gradient accumulator (`mind.accumulate_into`),
+    arrives as one product per chunk, so its fp32 sum is grouped by chunk.
+    Formed by `mind-chunk-lm-head`.
+
+    Example:
+    ```mlir
+    %loss, %dx, %dw = mind.lm_head_loss %x, %w, %t, %m, %s {chunk_rows = 4096 : i64}
+        : (tensor<2x24x64xbf16>, tensor<6400x64xbf16>, tensor<2x24xi64>,
+           tensor<2x24xi64>, tensor<f32>)
+        -> (tensor<f32>, tensor<2x24x64xbf16>, tensor<6400x64xbf16>)
+    ```
+  }];
+  let arguments = (ins Mind_FloatTensor:$input, Mind_FloatTensor:$weight,
+      Mind_IntTensor:$targets, Mind_MaskTensor:$mask, Mind_ScalarF32:$grad,
+      I64Attr:$chunk_rows);
+  let results = (outs Mind_ScalarF32:$loss, Mind_FloatTensor:$input_grad,
+      Mind_FloatTensor:$weight_grad);
+  let hasVerifier = 1;
+}
+
 #endif // MIND_DIALECT_MIND_IR_MINDFUSIONOPS_TD
